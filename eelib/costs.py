@@ -1,0 +1,90 @@
+"""Cost accounting in FLOPs.
+
+Convention (COURSE_DESIGN §3): FLOPs = 2 × multiply–accumulates of convolutions and linear layers,
+as ``torch.utils.flop_counter.FlopCounterMode`` counts them (BatchNorm, ReLU and pooling are not
+counted). A pruned layer's effective FLOPs are its dense FLOPs × its weight density (the fraction
+of non-zero weights): the work a sparse kernel that skips zeros would do. Reaching exit k costs
+stages 1..k plus classifiers 1..k, because the earlier exit heads were evaluated too.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .models import EarlyExitNetwork
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def dense_layer_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> dict[nn.Module, int]:
+    """Dense FLOPs of every prunable layer for one sample, counted by ``FlopCounterMode``.
+
+    Args:
+        model: an early-exit network.
+        input_shape: one sample's shape ``(C, H, W)``, without the batch dimension.
+
+    Returns:
+        ``{layer: FLOPs}`` for each Conv2d and Linear layer, as if all its weights were non-zero.
+    """
+    inputs: dict[nn.Module, torch.Tensor] = {}
+    layers = [m for _, m in model.named_prunable("all")]
+    hooks = [m.register_forward_hook(lambda mod, args, out: inputs.__setitem__(mod, args[0])) for m in layers]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape, device=_device(model)))
+            flops = {}
+            for layer in layers:
+                with FlopCounterMode(display=False) as counter:
+                    layer(inputs[layer])
+                flops[layer] = counter.get_total_flops()
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return flops
+
+
+def density(layer: nn.Module) -> float:
+    """Fraction of non-zero entries of ``layer.weight`` (1.0 for a dense layer)."""
+    weight = layer.weight
+    return float(torch.count_nonzero(weight)) / weight.numel()
+
+
+def layer_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> pd.DataFrame:
+    """One row per prunable layer: ``layer``, ``part``, ``dense_flops``, ``density``, ``flops`` (= dense × density).
+
+    FLOPs are for one sample of shape ``input_shape`` ``(C, H, W)``.
+    """
+    dense = dense_layer_flops(model, input_shape)
+    rows = [{"layer": name, "part": name.split("/")[0], "dense_flops": dense[m], "density": density(m),
+             "flops": dense[m] * density(m)} for name, m in model.named_prunable("all")]
+    return pd.DataFrame(rows)
+
+
+def exit_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> torch.Tensor:
+    """FLOPs for one sample to produce each exit's prediction, counting only non-zero weights.
+
+    Entry k (0-based) is the cost of stages 1..k+1 and classifiers 1..k+1. For a dense model the last
+    entry equals ``FlopCounterMode``'s count for one full forward pass.
+
+    Args:
+        model: an early-exit network (pruned or not).
+        input_shape: one sample's shape ``(C, H, W)``.
+
+    Returns:
+        float64 tensor ``(K,)`` of FLOPs (not MACs), non-decreasing.
+    """
+    dense = dense_layer_flops(model, input_shape)
+
+    def part_flops(module: nn.Module) -> float:
+        return sum(dense[m] * density(m) for m in module.modules() if m in dense)
+
+    per_exit = [part_flops(stage) + part_flops(head) for stage, head in zip(model.stages, model.heads())]
+    return torch.tensor(per_exit, dtype=torch.float64).cumsum(0)

@@ -1,0 +1,217 @@
+"""Datasets: the Fashion-MNIST subset that ships with eelib, full Fashion-MNIST and CIFAR-10.
+
+Every loader returns an :class:`ImageDataset`, which looks like a torchvision dataset
+(``.data`` uint8 pixels, ``.targets`` int64 labels, ``.classes``) and yields
+``(float32 image C×H×W, normalised; int label)`` items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torch.utils.data import Dataset
+from torchvision.datasets.utils import extract_archive
+from torchvision.transforms.v2 import functional as TF
+
+DATASETS = ("fashion-mnist-mini", "fashion-mnist", "cifar10")
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+# Per-channel mean and standard deviation of the training pixels, scaled to [0, 1].
+NORMALISATION = {
+    "fashion-mnist": ((0.2860,), (0.3530,)),
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+}
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+MINI_FILE = "fashion_mnist_mini.npz"
+# SHA-256 of the mini subset's arrays (see `mini_digest`); scripts/make_fashion_mnist_mini.py prints it.
+MINI_SHA256 = "24c5b7802373bdf999cc342bdfa4d6a3775c3cf0a908637a43aa95b64c415edd"
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class ImageDataset(Dataset):
+    """Images held in memory as uint8 pixels, normalised item by item.
+
+    Attributes:
+        data: uint8 tensor ``(N, H, W)`` (grey) or ``(N, H, W, C)`` (colour), the original pixels.
+        targets: int64 tensor ``(N,)``.
+        classes: class names, ``classes[label]``.
+        mean, std: per-channel normalisation applied to pixels scaled to [0, 1].
+    """
+
+    def __init__(self, data: torch.Tensor, targets: torch.Tensor, classes, mean, std, name: str = ""):
+        if data.dtype != torch.uint8 or data.ndim not in (3, 4):
+            raise ValueError(f"data must be a uint8 tensor N×H×W or N×H×W×C, got {data.dtype} {tuple(data.shape)}")
+        if len(data) != len(targets):
+            raise ValueError(f"data has {len(data)} images but targets has {len(targets)} labels")
+        self.data = data
+        self.targets = torch.as_tensor(targets, dtype=torch.int64)
+        self.classes = list(classes)
+        self.mean, self.std = list(mean), list(std)
+        self.name = name
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.normalise(self.data[index : index + 1])[0], int(self.targets[index])
+
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, int]]:
+        """A batch of items at once; DataLoader calls this instead of one ``__getitem__`` per sample."""
+        index = torch.as_tensor(indices)
+        return list(zip(self.normalise(self.data[index]), self.targets[index].tolist()))
+
+    def normalise(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 pixels ``(N, H, W)`` or ``(N, H, W, C)`` → float32 ``(N, C, H, W)``, scaled to [0, 1] and normalised."""
+        images = pixels.unsqueeze(1) if pixels.ndim == 3 else pixels.permute(0, 3, 1, 2)
+        return TF.normalize(TF.to_dtype(images, torch.float32, scale=True), self.mean, self.std)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """Shape ``(C, H, W)`` of one item's image."""
+        return tuple(self[0][0].shape)
+
+    def __repr__(self) -> str:
+        return f"ImageDataset({self.name!r}, {len(self)} images of {self.image_shape}, {len(self.classes)} classes)"
+
+
+def load_dataset(name: str = "fashion-mnist-mini", split: str = "train", root: str | os.PathLike | None = None,
+                 download: bool = False) -> ImageDataset:
+    """Load one split of a dataset as an :class:`ImageDataset`.
+
+    Args:
+        name: ``"fashion-mnist-mini"`` (default; 6,000 training and 2,000 test images of the
+            official Fashion-MNIST files, shipped inside eelib), ``"fashion-mnist"`` (the full
+            60,000 + 10,000 images) or ``"cifar10"`` (50,000 + 10,000 colour images, 3×32×32).
+        split: ``"train"`` or ``"test"``.
+        root: a folder to look in first. Fashion-MNIST is then looked for in ``$EELIB_DATA`` and
+            ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``), CIFAR-10 in
+            ``$EELIB_DATA``. Both the flat idx files (``.gz`` or not) and torchvision's layout are found.
+        download: let torchvision download the data into ``root`` (or ``$EELIB_DATA``, or ``./data``)
+            when it is not found (needs internet).
+
+    Returns:
+        A dataset whose items are ``(image, label)``: float32 ``(C, H, W)`` normalised, int label.
+
+    Raises:
+        ValueError: unknown ``name`` or ``split``.
+        FileNotFoundError: the data is not on disk and ``download`` is False; the message names the
+            folders looked in and the ways to get the data.
+        RuntimeError: the shipped mini subset fails its SHA-256 check.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if split not in IDX_FILES:
+        raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
+    if name == "fashion-mnist-mini":
+        return _load_mini(split)
+    if name == "fashion-mnist":
+        return _load_fashion_mnist(split, root, download)
+    return _load_cifar10(split, root, download)
+
+
+def mini_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 (hex) of the mini subset's arrays, taken in sorted key order over names, shapes and bytes."""
+    sha = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        sha.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
+        sha.update(array.tobytes())
+    return sha.hexdigest()
+
+
+def _load_mini(split: str) -> ImageDataset:
+    with resources.as_file(resources.files("eelib") / "assets" / MINI_FILE) as path, np.load(path) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    digest = mini_digest(arrays)
+    if digest != MINI_SHA256:
+        raise RuntimeError(f"eelib/assets/{MINI_FILE} fails its SHA-256 check (got {digest}); reinstall eelib "
+                           "or rebuild it with scripts/make_fashion_mnist_mini.py")
+    mean, std = NORMALISATION["fashion-mnist"]
+    return ImageDataset(torch.from_numpy(arrays[f"{split}_images"]), torch.from_numpy(arrays[f"{split}_labels"]),
+                        FASHION_MNIST_CLASSES, mean, std, name="fashion-mnist-mini")
+
+
+def _candidate_folders(root, with_debian: bool) -> list[Path]:
+    folders = [Path(root)] if root is not None else []
+    if os.environ.get("EELIB_DATA"):
+        folders.append(Path(os.environ["EELIB_DATA"]))
+    if with_debian:
+        folders.append(DEBIAN_FASHION_MNIST)
+    return folders
+
+
+def _default_download_folder(root) -> Path:
+    return Path(root or os.environ.get("EELIB_DATA") or "data")
+
+
+def _find_idx_files(folder: Path) -> list[Path] | None:
+    """The four Fashion-MNIST idx files in ``folder`` (flat or torchvision's layout, gzipped or not), else None."""
+    for where in (folder, folder / "FashionMNIST" / "raw"):
+        found = []
+        for stem in (*IDX_FILES["train"], *IDX_FILES["test"]):
+            matches = [where / (stem + ext) for ext in ("", ".gz") if (where / (stem + ext)).is_file()]
+            if not matches:
+                break
+            found.append(matches[0])
+        else:
+            return found
+    return None
+
+
+def _not_found(name: str, folders: list[Path], how: str) -> FileNotFoundError:
+    looked = ", ".join(str(f) for f in folders) or "(no folder given)"
+    return FileNotFoundError(f"{name} is not on disk; looked in: {looked}. To get it: {how}")
+
+
+def _load_fashion_mnist(split: str, root, download: bool) -> ImageDataset:
+    folders = _candidate_folders(root, with_debian=True)
+    files = next((f for f in (_find_idx_files(folder) for folder in folders) if f), None)
+    with tempfile.TemporaryDirectory() as tmp:
+        if files is not None:
+            # torchvision reads uncompressed files in <root>/FashionMNIST/raw: stage them there.
+            raw = Path(tmp) / "FashionMNIST" / "raw"
+            raw.mkdir(parents=True)
+            for path in files:
+                if path.suffix == ".gz":
+                    extract_archive(path, raw)
+                else:
+                    shutil.copyfile(path, raw / path.name)
+            base = torchvision.datasets.FashionMNIST(tmp, train=split == "train")
+        elif download:
+            base = torchvision.datasets.FashionMNIST(_default_download_folder(root), train=split == "train",
+                                                     download=True)
+        else:
+            raise _not_found("Fashion-MNIST", folders,
+                             "install Debian's package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
+                             "put the four idx files in a folder and pass root= or set EELIB_DATA, "
+                             "or pass download=True where there is internet.")
+    mean, std = NORMALISATION["fashion-mnist"]
+    return ImageDataset(base.data, base.targets, FASHION_MNIST_CLASSES, mean, std, name="fashion-mnist")
+
+
+def _load_cifar10(split: str, root, download: bool) -> ImageDataset:
+    folders = _candidate_folders(root, with_debian=False)
+    folder = next((f for f in folders if (f / torchvision.datasets.CIFAR10.base_folder).is_dir()), None)
+    if folder is None and not download:
+        raise _not_found("CIFAR-10", folders,
+                         "pass download=True where there is internet, or put torchvision's "
+                         "cifar-10-batches-py folder in a folder and pass root= or set EELIB_DATA.")
+    base = torchvision.datasets.CIFAR10(folder or _default_download_folder(root), train=split == "train",
+                                        download=download and folder is None)
+    mean, std = NORMALISATION["cifar10"]
+    return ImageDataset(torch.from_numpy(base.data), torch.tensor(base.targets), base.classes, mean, std,
+                        name="cifar10")

@@ -1,0 +1,156 @@
+"""The confidence-threshold exit policy and the accuracy–FLOPs trade-off curve it traces.
+
+Policy (Görmez & Koyuncu, 2022, §3; the max-softmax rule of BranchyNet-style early exiting): at
+exit k < K a sample leaves when its maximum softmax probability is ≥ τ; the final exit takes every
+sample still left. Sweeping τ over [0, 1] traces accuracy against the mean FLOPs per sample.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .models import EarlyExitNetwork
+
+
+@torch.no_grad()
+def predict_all_exits(model: EarlyExitNetwork, data: Dataset | DataLoader, batch_size: int = 512,
+                      device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax probabilities of every exit for every sample, in one forward pass per batch.
+
+    Args:
+        model: an early-exit network (evaluated in eval mode; its mode is restored afterwards).
+        data: a Dataset of ``(image, label)`` items or a DataLoader over one.
+        batch_size: used when ``data`` is a Dataset.
+        device: where to run (default: where the model is).
+
+    Returns:
+        ``probs`` float32 ``(K, N, C)`` on the CPU and ``labels`` int64 ``(N,)``.
+    """
+    loader = data if isinstance(data, DataLoader) else DataLoader(data, batch_size=batch_size)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    probs, labels = [], []
+    try:
+        for images, y in loader:
+            logits = model(images.to(device))
+            probs.append(torch.stack([z.softmax(dim=1) for z in logits]).cpu())
+            labels.append(torch.as_tensor(y))
+    finally:
+        model.train(was_training)
+    return torch.cat(probs, dim=1), torch.cat(labels)
+
+
+def check_threshold(threshold) -> float:
+    """``threshold`` as a float if it is a number in [0, 1], else ValueError saying so."""
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
+        raise ValueError(f"a confidence threshold is a probability in [0, 1], got {threshold!r}")
+    return float(threshold)
+
+
+def _check_probs(probs: torch.Tensor) -> None:
+    if not isinstance(probs, torch.Tensor) or probs.ndim != 3:
+        raise ValueError("probs must be a tensor (K exits, N samples, C classes) of softmax probabilities, got "
+                         f"{getattr(probs, 'shape', type(probs))}")
+
+
+def confidence_exit(probs: torch.Tensor, threshold: float) -> torch.Tensor:
+    """The exit each sample takes under the max-softmax confidence rule.
+
+    Args:
+        probs: ``(K, N, C)`` softmax probabilities, shallow exit first.
+        threshold: τ in [0, 1]; a sample leaves at the first exit k < K with max probability ≥ τ.
+
+    Returns:
+        int64 ``(N,)``, exit indices 0..K−1 (K−1 is the final classifier).
+
+    Raises:
+        ValueError: ``threshold`` outside [0, 1] or ``probs`` not 3-dimensional.
+    """
+    threshold = check_threshold(threshold)
+    _check_probs(probs)
+    leaves = probs.max(dim=2).values >= threshold  # (K, N)
+    leaves[-1] = True  # the final exit takes everyone left
+    return leaves.int().argmax(dim=0)  # first True along the exits
+
+
+def exit_accuracy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Accuracy (fraction) of each exit when every sample is forced out there: float64 ``(K,)``."""
+    _check_probs(probs)
+    return (probs.argmax(dim=2) == labels).double().mean(dim=1)
+
+
+def _weighted_count_at_least(values: torch.Tensor, weights: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+    """For each threshold τ, the sum of ``weights`` over samples with ``values`` ≥ τ: ``(T,)``."""
+    order = values.argsort()
+    tail_sums = torch.cat([weights[order].flip(0).cumsum(0).flip(0), weights.new_zeros(1)])
+    first_at_least = torch.searchsorted(values[order].contiguous(), thresholds, side="left")
+    return tail_sums[first_at_least]
+
+
+def tradeoff_curve(probs: torch.Tensor, labels: torch.Tensor, costs, thresholds) -> pd.DataFrame:
+    """Accuracy and mean FLOPs of the confidence rule for each threshold.
+
+    A sample leaves at exit k exactly when the running maximum of its confidences first reaches τ,
+    so counts for all thresholds come from sorting once and ``searchsorted`` (no loop over samples
+    or thresholds); the result equals applying :func:`confidence_exit` threshold by threshold.
+
+    Args:
+        probs: ``(K, N, C)`` softmax probabilities.
+        labels: int64 ``(N,)``.
+        costs: ``(K,)`` FLOPs to reach each exit (see :func:`eelib.costs.exit_costs`).
+        thresholds: 1-D sequence of τ values in [0, 1].
+
+    Returns:
+        One row per threshold: ``threshold``, ``accuracy`` (fraction), ``flops`` (mean per sample)
+        and ``exit_1`` … ``exit_K``, the fraction of samples leaving at each exit.
+
+    Raises:
+        ValueError: a threshold outside [0, 1] or shapes that do not match.
+    """
+    _check_probs(probs)
+    K, N, _ = probs.shape
+    costs = torch.as_tensor(costs, dtype=torch.float64)
+    tau = torch.as_tensor(np.asarray(thresholds, dtype=np.float64)).flatten()
+    if costs.shape != (K,) or labels.shape != (N,):
+        raise ValueError(f"probs {tuple(probs.shape)} needs costs ({K},) and labels ({N},), "
+                         f"got {tuple(costs.shape)} and {tuple(labels.shape)}")
+    if tau.numel() == 0 or bool(((tau < 0) | (tau > 1) | tau.isnan()).any()):
+        raise ValueError("thresholds must be a non-empty sequence of probabilities in [0, 1]")
+    confidence, prediction = probs.max(dim=2)  # (K, N)
+    running_max = confidence.cummax(dim=0).values
+    tau_cmp = tau.to(confidence.dtype)  # compare in the precision confidence_exit compares in
+    correct = (prediction == labels).double()
+    ones = torch.ones(N, dtype=torch.float64)
+
+    def left_by(k: int, weights: torch.Tensor) -> torch.Tensor:
+        """Σ weights over samples that have left at or before exit k, per threshold: running_max[k] ≥ τ."""
+        if k < 0:
+            return torch.zeros(len(tau), dtype=torch.float64)
+        if k == K - 1:  # the final exit takes everyone
+            return weights.sum().expand(len(tau))
+        return _weighted_count_at_least(running_max[k], weights, tau_cmp)
+
+    fractions = torch.stack([left_by(k, ones) - left_by(k - 1, ones) for k in range(K)]) / N  # (K, T)
+    hits = torch.stack([left_by(k, correct[k]) - left_by(k - 1, correct[k]) for k in range(K)])
+    curve = pd.DataFrame({"threshold": tau.numpy(), "accuracy": (hits.sum(0) / N).numpy(),
+                          "flops": (costs @ fractions).numpy()})
+    for k in range(K):
+        curve[f"exit_{k + 1}"] = fractions[k].numpy()
+    return curve
+
+
+def pareto_frontier(curve: pd.DataFrame) -> pd.DataFrame:
+    """The non-dominated rows of a curve: no other row has fewer-or-equal FLOPs and higher accuracy.
+
+    Rows are returned sorted by ``flops`` (ascending, so accuracy rises along them); of identical
+    points the first is kept.
+    """
+    ordered = curve.sort_values(["flops", "accuracy"], ascending=[True, False], kind="stable")
+    best_before = ordered["accuracy"].cummax().shift(fill_value=-np.inf)
+    return ordered[ordered["accuracy"] > best_before]

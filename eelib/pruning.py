@@ -1,0 +1,181 @@
+"""Global unstructured magnitude (L1) pruning and the paper's two ways of pruning an early-exit network.
+
+Masks come from ``torch.nn.utils.prune``: ``global_unstructured`` with ``L1Unstructured`` ranks all
+weights of a scope in one pool and zeroes the smallest |w|. The strategies follow Görmez & Koyuncu
+(2022), "Pruning Early Exit Networks", §3, as COURSE_DESIGN §3 defines them:
+
+1. **all at once** — prune the jointly trained early-exit network (backbone, exit heads and final
+   classifier in one pool), fine-tuning jointly;
+2. **ordered** — prune the base network (backbone + final classifier) and fine-tune it, freeze it,
+   train the early-exit heads on it, then prune the heads' pool and fine-tune the heads only.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import pandas as pd
+import torch
+from torch.nn.utils import prune
+from torch.utils.data import Dataset
+
+from .models import EarlyExitNetwork
+from .training import train
+
+
+def _zeros_and_total(model: EarlyExitNetwork, scope: str) -> tuple[int, int]:
+    weights = [getattr(m, name) for m, name in model.prunable(scope)]
+    return sum(int((w == 0).sum()) for w in weights), sum(w.numel() for w in weights)
+
+
+def sparsity(model: EarlyExitNetwork, scope: str = "all") -> float:
+    """Fraction (0–1, not percent) of zero weights among the scope's prunable weights.
+
+    Scopes: ``"all"``, ``"base"`` (backbone + final classifier), ``"exits"`` (early-exit heads).
+    Only Conv2d and Linear weights count; biases and BatchNorm are never pruned.
+    """
+    zeros, total = _zeros_and_total(model, scope)
+    return zeros / total
+
+
+def _masked(model: EarlyExitNetwork, scope: str) -> int:
+    """How many of the scope's weights a pruning mask already removes."""
+    return sum(int((getattr(m, "weight_mask", None) == 0).sum()) if hasattr(m, "weight_mask") else 0
+               for m, _ in model.prunable(scope))
+
+
+def check_sparsity(value, name: str = "sparsity") -> float:
+    """``value`` as a float if it is a number in [0, 1), else ValueError saying so."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a fraction in [0, 1) (0.9 means 90 % of weights removed), got {value!r}")
+    return float(value)
+
+
+def global_magnitude_prune(model: EarlyExitNetwork, sparsity: float, scope: str = "all") -> None:
+    """Prune the scope's weights, in one global pool, to ``sparsity`` by smallest magnitude (L1).
+
+    Uses ``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured``; masks stay attached
+    (``weight_orig`` and ``weight_mask``), so fine-tuning keeps pruned weights at zero. Calling it
+    again with a higher target prunes further among the surviving weights (iterative pruning).
+    Weights outside the scope are untouched.
+
+    Args:
+        model: an early-exit network, changed in place.
+        sparsity: target fraction of zero weights in the scope, in [0, 1). After the call the
+            scope's sparsity is the target to within one weight.
+        scope: ``"all"``, ``"base"`` or ``"exits"``.
+
+    Raises:
+        ValueError: ``sparsity`` outside [0, 1), below what the scope's masks already remove, or an
+            unknown scope.
+    """
+    target_fraction = check_sparsity(sparsity)
+    params = model.prunable(scope)
+    _, total = _zeros_and_total(model, scope)
+    target, already = round(target_fraction * total), _masked(model, scope)
+    if target < already:
+        raise ValueError(f"scope {scope!r} is already pruned to {already / total:.4f}; a target of "
+                         f"{target_fraction} would need weights back. Start from an unpruned copy instead.")
+    if target > already:
+        # The amount counts weights among those still unmasked (PruningContainer semantics).
+        prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=target - already)
+
+
+def sparsity_schedule(target: float, steps: int) -> list[float]:
+    """Sparsity after each of ``steps`` pruning steps: ``1 − (1 − target)^(t / steps)``, t = 1..steps.
+
+    Each step removes the same fraction of the weights that are left; the last value is ``target``.
+    Raises ValueError for a target outside [0, 1) or steps < 1.
+    """
+    target = check_sparsity(target, "target sparsity")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    return [1 - (1 - target) ** (t / steps) for t in range(1, steps + 1)]
+
+
+def layer_sparsity(model: EarlyExitNetwork) -> pd.DataFrame:
+    """One row per prunable layer: ``layer``, ``part`` (stage k / exit k / final), ``weights``, ``sparsity`` (0–1).
+
+    A row with sparsity 1.0 is a layer that pruning emptied (layer collapse); an emptied exit head
+    can only predict from its bias.
+    """
+    rows = []
+    for name, m in model.named_prunable("all"):
+        zeros = int((m.weight == 0).sum())
+        rows.append({"layer": name, "part": name.split("/")[0], "weights": m.weight.numel(),
+                     "sparsity": zeros / m.weight.numel()})
+    return pd.DataFrame(rows)
+
+
+def iterative_prune(model: EarlyExitNetwork, train_set: Dataset, target: float, steps: int, finetune_epochs: int,
+                    scope: str, seed: int = 0, **train_kwargs) -> None:
+    """``steps`` rounds of (global magnitude prune of ``scope`` → fine-tune ``scope``) up to ``target``.
+
+    The sparsity after round t follows :func:`sparsity_schedule`. Fine-tuning trains the same scope
+    that is pruned (see :func:`eelib.training.train`), ``finetune_epochs`` epochs per round, with
+    ``seed + t`` for round t. Extra keyword arguments go to ``train``.
+    """
+    for t, step_target in enumerate(sparsity_schedule(target, steps)):
+        global_magnitude_prune(model, step_target, scope)
+        train(model, train_set, finetune_epochs, scope=scope, seed=seed + t,
+              desc=f"fine-tune {scope} at {step_target:.0%}", **train_kwargs)
+
+
+def prune_all_at_once(model: EarlyExitNetwork, train_set: Dataset, sparsity: float, steps: int = 1,
+                      finetune_epochs: int = 1, seed: int = 0, **train_kwargs) -> EarlyExitNetwork:
+    """Strategy 1 (paper §3): prune the whole early-exit network in one pool, fine-tuning jointly.
+
+    Args:
+        model: an early-exit network trained jointly (``train(model, ..., scope="all")``), changed
+            in place and returned.
+        train_set: data for fine-tuning.
+        sparsity: target fraction of zero weights over backbone, exit heads and final classifier.
+        steps: pruning rounds (iterative schedule); ``finetune_epochs`` epochs of joint fine-tuning
+            after each.
+        seed: seeds the fine-tuning's data order.
+
+    Raises:
+        ValueError: ``sparsity`` outside [0, 1).
+    """
+    iterative_prune(model, train_set, sparsity, steps, finetune_epochs, "all", seed, **train_kwargs)
+    return model
+
+
+def prune_ordered(model: EarlyExitNetwork, train_set: Dataset, sparsity: float, steps: int = 1,
+                  finetune_epochs: int = 1, head_epochs: int = 1, seed: int = 0, head_lr: float | None = None,
+                  **train_kwargs) -> EarlyExitNetwork:
+    """Strategy 2 (paper §3): prune the base network first, then train and prune the exit heads.
+
+    1. prune the base network's pool (backbone + final classifier) to ``sparsity`` in ``steps``
+       rounds, fine-tuning the base network (final classifier's loss);
+    2. freeze the base network (BatchNorm in eval mode) and train the early-exit heads for
+       ``head_epochs`` epochs;
+    3. prune the heads' pool to ``sparsity`` in ``steps`` rounds, fine-tuning the heads only.
+
+    Args:
+        model: an early-exit network whose base network is trained (``train(..., scope="base")``)
+            and whose exit heads are not; changed in place and returned.
+        train_set, steps, finetune_epochs, seed: as in :func:`prune_all_at_once`.
+        head_epochs: epochs of training the exit heads on the pruned, frozen base network.
+        head_lr: learning rate for that training (default: the fine-tuning's ``lr``).
+
+    Raises:
+        ValueError: ``sparsity`` outside [0, 1).
+    """
+    check_sparsity(sparsity)
+    iterative_prune(model, train_set, sparsity, steps, finetune_epochs, "base", seed, **train_kwargs)
+    head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
+    train(model, train_set, head_epochs, scope="exits", seed=seed + steps, desc="train exit heads", **head_kwargs)
+    iterative_prune(model, train_set, sparsity, steps, finetune_epochs, "exits", seed + steps + 1, **train_kwargs)
+    return model
+
+
+def remove_masks(model: EarlyExitNetwork) -> EarlyExitNetwork:
+    """Make pruning permanent: fold every mask into its weight (``torch.nn.utils.prune.remove``).
+
+    The zeros stay; the model's ``state_dict`` then has plain ``weight`` entries again.
+    """
+    for m, name in model.prunable("all"):
+        if prune.is_pruned(m) and hasattr(m, name + "_mask"):
+            prune.remove(m, name)
+    return model

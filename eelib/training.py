@@ -1,0 +1,100 @@
+"""One training loop for every phase: joint training, the base network alone, or the exit heads alone.
+
+Joint training minimises Σ_k w_k · CE_k over the K exits, equal weights by default (the
+Shallow-Deep Networks loss without its schedule; COURSE_DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import trange
+
+from .models import EarlyExitNetwork
+
+
+def _loss_weights(model: EarlyExitNetwork, scope: str, exit_weights: Sequence[float] | None) -> torch.Tensor:
+    K = model.num_exits
+    if exit_weights is not None:
+        if scope != "all":
+            raise ValueError(f"exit_weights apply to joint training (scope='all'), not scope={scope!r}")
+        if len(exit_weights) != K or any(w < 0 for w in exit_weights):
+            raise ValueError(f"exit_weights needs {K} non-negative numbers, one per exit, got {list(exit_weights)}")
+        return torch.as_tensor(exit_weights, dtype=torch.float32)
+    weights = {"all": [1.0] * K, "base": [0.0] * (K - 1) + [1.0], "exits": [1.0] * (K - 1) + [0.0]}
+    if scope not in weights:
+        raise ValueError(f"unknown scope {scope!r}; choose one of {', '.join(weights)}")
+    return torch.tensor(weights[scope])
+
+
+def train(model: EarlyExitNetwork, dataset: Dataset, epochs: int, scope: str = "all", lr: float = 1e-3,
+          batch_size: int = 64, seed: int = 0, exit_weights: Sequence[float] | None = None,
+          device: str | torch.device | None = None, progress: bool = True, desc: str | None = None) -> list[float]:
+    """Train the part of ``model`` that ``scope`` names with Adam, in place.
+
+    Args:
+        model: an early-exit network.
+        dataset: items ``(image (C, H, W), label)``.
+        epochs: passes over ``dataset``; 0 does nothing.
+        scope: ``"all"`` — every parameter, loss Σ_k w_k · CE_k over all exits (joint training);
+            ``"base"`` — backbone and final classifier, loss of the final classifier only;
+            ``"exits"`` — the early-exit heads only, loss Σ over the early exits, with the base
+            network frozen (no gradients, BatchNorm in eval mode).
+        lr: Adam's learning rate.
+        batch_size: samples per step.
+        seed: seeds the shuffling (a ``torch.Generator``); same seed and model → same weights.
+        exit_weights: the K loss weights w_k for ``scope="all"`` (default: all 1).
+        device: where to train (default: where the model is).
+        progress: show a ``tqdm`` progress bar over epochs.
+        desc: the progress bar's label.
+
+    Returns:
+        The mean training loss of each epoch.
+
+    Raises:
+        ValueError: an unknown scope, bad ``exit_weights``, a negative ``epochs`` or an empty dataset.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if len(dataset) == 0:
+        raise ValueError("the training dataset is empty")
+    weights = _loss_weights(model, scope, exit_weights)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device)
+    weights = weights.to(device)
+    frozen = [p for _, part in model.parts("base") for p in part.parameters()] if scope == "exits" else []
+    trainable = [p for _, part in model.parts(scope) for p in part.parameters()]
+    optimizer = torch.optim.Adam(trainable, lr=lr)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    criterion = nn.CrossEntropyLoss()
+    was_training, grad_flags = model.training, [p.requires_grad for p in frozen]
+    history = []
+    try:
+        model.train()
+        for p in frozen:
+            p.requires_grad_(False)
+        if scope == "exits":
+            for _, part in model.parts("base"):
+                part.eval()
+        bar = trange(epochs, desc=desc or f"train {scope}", disable=not progress, leave=False)
+        for _ in bar:
+            total, count = 0.0, 0
+            for images, labels in loader:
+                images, labels = images.to(device), labels.to(device)
+                logits = model(images)
+                loss = sum(w * criterion(z, labels) for w, z in zip(weights, logits) if w != 0)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(labels)
+                count += len(labels)
+            history.append(total / count)
+            bar.set_postfix(loss=f"{history[-1]:.3f}")
+    finally:
+        for p, flag in zip(frozen, grad_flags):
+            p.requires_grad_(flag)
+        model.train(was_training)
+    return history
