@@ -116,12 +116,18 @@ def tradeoff_curve(probs: torch.Tensor, labels: torch.Tensor, costs, thresholds)
     _check_probs(probs)
     K, N, _ = probs.shape
     costs = torch.as_tensor(costs, dtype=torch.float64)
-    tau = torch.as_tensor(np.asarray(thresholds, dtype=np.float64)).flatten()
+    given = np.asarray(thresholds.cpu() if isinstance(thresholds, torch.Tensor) else thresholds)
+    if given.dtype.kind not in "fiu":
+        raise ValueError(f"thresholds must be numbers, probabilities in [0, 1], got dtype {given.dtype}")
+    tau = torch.from_numpy(given.astype(np.float64)).flatten()
     if costs.shape != (K,) or labels.shape != (N,):
         raise ValueError(f"probs {tuple(probs.shape)} needs costs ({K},) and labels ({N},), "
                          f"got {tuple(costs.shape)} and {tuple(labels.shape)}")
-    if tau.numel() == 0 or bool(((tau < 0) | (tau > 1) | tau.isnan()).any()):
-        raise ValueError("thresholds must be a non-empty sequence of probabilities in [0, 1]")
+    if tau.numel() == 0:
+        raise ValueError("thresholds is empty; give at least one probability in [0, 1]")
+    if bool(((tau < 0) | (tau > 1) | tau.isnan()).any()):
+        raise ValueError("thresholds must be probabilities in [0, 1], got values from "
+                         f"{tau.min().item()} to {tau.max().item()}")
     confidence, prediction = probs.max(dim=2)  # (K, N)
     running_max = confidence.cummax(dim=0).values
     tau_cmp = tau.to(confidence.dtype)  # compare in the precision confidence_exit compares in

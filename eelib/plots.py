@@ -1,0 +1,67 @@
+"""Figures: accuracy–FLOPs trade-off curves of the strategies, per-layer sparsity bars."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .early_exit import pareto_frontier
+
+STYLE = {"dense": {"color": "0.4", "linestyle": "--", "label": "dense (unpruned)"},
+         "all-at-once": {"color": "tab:blue", "label": "all at once"},
+         "ordered": {"color": "tab:orange", "label": "ordered"}}
+
+
+def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True, axes=None):
+    """Accuracy (%) against mean MFLOPs per sample, one panel per target sparsity.
+
+    Each panel shows the dense network and both strategies at that sparsity, one line per seed
+    (the Pareto frontier of its curve when ``frontier``), and marks each network's final exit.
+
+    Args:
+        results: rows as :func:`eelib.run_experiment` returns them.
+        sparsities: the sparsities to show (default: every pruned one in ``results``).
+        frontier: draw Pareto frontiers instead of the raw curves.
+        axes: matplotlib axes to draw into, one per sparsity (default: a new figure).
+
+    Returns:
+        The matplotlib Figure.
+    """
+    pruned = results[results["strategy"] != "dense"]
+    sparsities = sorted(pruned["sparsity"].unique()) if sparsities is None else list(sparsities)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(sparsities), figsize=(4.2 * len(sparsities), 3.6), sharey=True, squeeze=False)
+        axes = axes[0]
+    K = sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))
+    for ax, s in zip(axes, sparsities):
+        shown = pd.concat([results[results["strategy"] == "dense"], pruned[pruned["sparsity"] == s]])
+        for (strategy, seed), run in shown.groupby(["strategy", "seed"], sort=False):
+            line = pareto_frontier(run) if frontier else run.sort_values("flops")
+            style = dict(STYLE.get(strategy, {"label": strategy}))
+            if seed != shown["seed"].iloc[0]:
+                style["label"] = None
+            ax.plot(line["flops"] / 1e6, 100 * line["accuracy"], marker=".", markersize=3, **style)
+            ax.plot(run[f"exit_{K}_flops"].iloc[0] / 1e6, 100 * run[f"exit_{K}_accuracy"].iloc[0], marker="*",
+                    markersize=10, color=style.get("color"), linestyle="none")
+        ax.set_title(f"sparsity {s:.0%}")
+        ax.set_xlabel("mean MFLOPs per sample")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].legend(loc="lower right", fontsize="small")
+    fig = axes[0].figure
+    fig.suptitle("Accuracy–FLOPs trade-off as the confidence threshold moves (★ = final exit alone)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_sparsity(table: pd.DataFrame, ax=None, title: str = "Sparsity per layer"):
+    """Bars of per-layer sparsity (%) from :func:`eelib.layer_sparsity`; emptied layers are drawn in red."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    colors = ["tab:red" if s >= 1.0 else "tab:blue" for s in table["sparsity"]]
+    ax.bar(table["layer"], 100 * table["sparsity"], color=colors)
+    ax.set_ylabel("sparsity (% of weights zero)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=45)
+    return ax.figure

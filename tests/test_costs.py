@@ -1,0 +1,47 @@
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from eelib import EarlyExitCNN, exit_costs, global_magnitude_prune, layer_costs
+
+
+def _flop_counter_total(model, shape):
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model.eval()(torch.zeros(1, *shape))
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("widths,shape", [((8, 16, 32), (1, 28, 28)), ((4, 8, 8, 16), (3, 32, 32))])
+def test_dense_full_cost_equals_flop_counter(widths, shape):
+    model = EarlyExitCNN(in_channels=shape[0], widths=widths)
+    costs = exit_costs(model, shape)
+    assert costs.shape == (len(widths),) and costs.dtype == torch.float64
+    assert costs[-1].item() == _flop_counter_total(model, shape)
+    assert (costs.diff() > 0).all()
+
+
+def test_first_exit_cost_by_hand(model):
+    # stage 1: 3×3 conv, 1 → 8 channels on 28×28 (padding keeps the size); head 1: pool 2×2, 8·4 → 10
+    conv = 2 * 28 * 28 * 8 * (1 * 3 * 3)
+    head = 2 * (8 * 2 * 2) * 10
+    assert exit_costs(model, (1, 28, 28))[0].item() == conv + head
+
+
+def test_costs_fall_with_sparsity_by_density(model):
+    dense = layer_costs(model, (1, 28, 28))
+    global_magnitude_prune(model, 0.8)
+    pruned = layer_costs(model, (1, 28, 28))
+    assert (pruned["flops"] == pruned["dense_flops"] * pruned["density"]).all()
+    assert (pruned["dense_flops"] == dense["dense_flops"]).all()
+    costs = exit_costs(model, (1, 28, 28))
+    assert costs[-1].item() == pytest.approx(pruned["flops"].sum())
+    assert costs[-1] < 0.5 * dense["flops"].sum()
+
+
+def test_pruning_only_the_heads_leaves_the_backbone_cost(model):
+    before = layer_costs(model, (1, 28, 28)).set_index("layer")
+    global_magnitude_prune(model, 0.9, "exits")
+    after = layer_costs(model, (1, 28, 28)).set_index("layer")
+    stages = [name for name in before.index if name.startswith("stage")]
+    assert (after.loc[stages, "flops"] == before.loc[stages, "flops"]).all()
+    assert exit_costs(model, (1, 28, 28))[0] < before.loc[["stage 1/0", "exit 1/2"], "flops"].sum()

@@ -1,0 +1,140 @@
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+import eelib.data
+from eelib import load_dataset
+
+
+def test_mini_subset_is_balanced_real_pixels():
+    train, test = load_dataset(split="train"), load_dataset("fashion-mnist-mini", "test")
+    assert len(train) >= 6000 and len(test) >= 1000
+    for ds in (train, test):
+        assert ds.data.dtype == torch.uint8 and ds.data.shape[1:] == (28, 28)
+        assert ds.targets.dtype == torch.int64
+        counts = torch.bincount(ds.targets, minlength=10)
+        assert (counts == counts[0]).all(), "every class equally often"
+        assert ds.classes[9] == "Ankle boot"
+    image, label = train[0]
+    assert image.dtype == torch.float32 and image.shape == (1, 28, 28) and isinstance(label, int)
+    # normalised with the training mean and std: roughly zero mean, unit spread over the subset
+    batch = train.normalise(train.data)
+    assert abs(batch.mean().item()) < 0.05 and abs(batch.std().item() - 1) < 0.05
+
+
+def test_getitems_matches_getitem():
+    ds = load_dataset()
+    items = ds.__getitems__([3, 7])
+    assert torch.equal(items[1][0], ds[7][0]) and items[1][1] == ds[7][1]
+
+
+def test_mini_subset_checksum_is_verified(monkeypatch):
+    monkeypatch.setattr(eelib.data, "MINI_SHA256", "0" * 64)
+    with pytest.raises(RuntimeError, match="SHA-256"):
+        load_dataset()
+
+
+@pytest.mark.skipif(not eelib.data.DEBIAN_FASHION_MNIST.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
+def test_mini_subset_is_taken_from_the_official_files():
+    from importlib import resources
+    with resources.as_file(resources.files("eelib") / "assets" / eelib.data.MINI_FILE) as path, np.load(path) as npz:
+        for split in ("train", "test"):
+            full = load_dataset("fashion-mnist", split)
+            idx = torch.from_numpy(npz[f"{split}_indices"].astype(np.int64))
+            assert torch.equal(full.data[idx], torch.from_numpy(npz[f"{split}_images"]))
+            assert torch.equal(full.targets[idx], torch.from_numpy(npz[f"{split}_labels"].astype(np.int64)))
+
+
+def test_unknown_name_and_split():
+    with pytest.raises(ValueError, match="fashion-mnist-mini, fashion-mnist, cifar10"):
+        load_dataset("mnist")
+    with pytest.raises(ValueError, match="split"):
+        load_dataset(split="validation")
+
+
+def _write_idx(path, array, compress):
+    header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(raw))
+    else:
+        path.write_bytes(raw)
+
+
+def _fake_fashion_mnist(folder, compress):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for prefix, n in (("train", 30), ("t10k", 20)):
+        images, labels = rng.integers(0, 256, (n, 28, 28)), rng.integers(0, 10, n)
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte", images, compress)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, compress)
+        arrays[prefix] = (images, labels)
+    return arrays
+
+
+@pytest.mark.parametrize("layout", ["flat-gz", "torchvision"])
+def test_full_fashion_mnist_from_idx_files(tmp_path, layout, monkeypatch):
+    monkeypatch.delenv("EELIB_DATA", raising=False)
+    folder = tmp_path if layout == "flat-gz" else tmp_path / "FashionMNIST" / "raw"
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = _fake_fashion_mnist(folder, compress=layout == "flat-gz")
+    test = load_dataset("fashion-mnist", "test", root=tmp_path)
+    assert test.data.shape == (20, 28, 28) and test.data.dtype == torch.uint8
+    assert np.array_equal(test.data.numpy(), arrays["t10k"][0])
+    assert np.array_equal(test.targets.numpy(), arrays["t10k"][1])
+    assert len(load_dataset("fashion-mnist", "train", root=tmp_path)) == 30
+
+
+def test_eelib_data_environment_variable(tmp_path, monkeypatch):
+    _fake_fashion_mnist(tmp_path, compress=True)
+    monkeypatch.setenv("EELIB_DATA", str(tmp_path))
+    assert len(load_dataset("fashion-mnist", "train")) == 30
+
+
+def test_missing_data_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv("EELIB_DATA", raising=False)
+    monkeypatch.setattr(eelib.data, "DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError) as error:
+        load_dataset("fashion-mnist", root=tmp_path)
+    message = str(error.value)
+    assert str(tmp_path) in message and "dataset-fashion-mnist" in message and "download=True" in message
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 is not on disk"):
+        load_dataset("cifar10", root=tmp_path)
+
+
+def _fake_cifar10(root):
+    folder = root / torchvision.datasets.CIFAR10.base_folder
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    pixels = {}
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        data = rng.integers(0, 256, (4, 3 * 32 * 32), dtype=np.uint8)
+        labels = rng.integers(0, 10, 4).tolist()
+        with open(folder / name, "wb") as f:
+            pickle.dump({"data": data, "labels": labels}, f)
+        pixels[name] = (data, labels)
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": classes}, f)
+    return pixels
+
+
+def test_cifar10_in_its_on_disk_format(tmp_path, monkeypatch):
+    pixels = _fake_cifar10(tmp_path)
+    # The real files are checked against torchvision's MD5 sums; these made-up ones cannot match.
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: True)
+    train, test = load_dataset("cifar10", "train", root=tmp_path), load_dataset("cifar10", "test", root=tmp_path)
+    assert train.data.shape == (20, 32, 32, 3) and test.data.shape == (4, 32, 32, 3)
+    assert train.data.dtype == torch.uint8 and train.classes[0] == "airplane"
+    data, labels = pixels["test_batch"]
+    assert np.array_equal(test.data.numpy(), data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    assert test.targets.tolist() == labels
+    image, label = test[1]
+    assert image.shape == (3, 32, 32) and image.dtype == torch.float32 and label == labels[1]

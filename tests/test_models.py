@@ -1,0 +1,43 @@
+import pytest
+import torch
+
+from eelib import EarlyExitCNN
+from eelib.experiment import build_model
+from eelib.profiles import get_profile
+
+
+def test_forward_returns_one_logits_tensor_per_exit(model):
+    logits = model(torch.zeros(5, 1, 28, 28))
+    assert model.num_exits == 3 and len(logits) == 3
+    assert all(z.shape == (5, 10) for z in logits)
+
+
+def test_colour_input_and_more_stages():
+    net = EarlyExitCNN(in_channels=3, num_classes=7, widths=(8, 8, 8, 8))
+    logits = net(torch.zeros(2, 3, 32, 32))
+    assert net.num_exits == 4 and [z.shape for z in logits] == [(2, 7)] * 4
+
+
+def test_prunable_scopes_partition_the_weights(model):
+    ids = {scope: {id(m) for m, _ in model.prunable(scope)} for scope in ("all", "base", "exits")}
+    assert ids["base"] | ids["exits"] == ids["all"] and not ids["base"] & ids["exits"]
+    assert len(ids["exits"]) == model.num_exits - 1
+    assert id(model.final_classifier[-1]) in ids["base"]
+    assert all(name == "weight" for _, name in model.prunable())
+
+
+def test_bad_scope_and_bad_widths(model):
+    with pytest.raises(ValueError, match="unknown scope"):
+        model.prunable("heads")
+    with pytest.raises(ValueError, match="at least 2 stages"):
+        EarlyExitCNN(widths=(8,))
+
+
+def test_same_seed_same_weights_and_global_rng_untouched():
+    profile = get_profile("fast")
+    state = torch.random.get_rng_state()
+    a, b = build_model(profile, 1, 10, seed=3), build_model(profile, 1, 10, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = build_model(profile, 1, 10, seed=4)
+    assert not torch.equal(next(a.parameters()), next(c.parameters()))

@@ -1,0 +1,90 @@
+import copy
+
+import pytest
+import torch
+
+from eelib import (global_magnitude_prune, layer_sparsity, prune_all_at_once, prune_ordered, remove_masks, sparsity,
+                   sparsity_schedule)
+
+
+def _weights(model, scope):
+    return [getattr(m, n).detach().clone() for m, n in model.prunable(scope)]
+
+
+def _count(model, scope):
+    return sum(getattr(m, n).numel() for m, n in model.prunable(scope))
+
+
+@pytest.mark.parametrize("scope", ["all", "base", "exits"])
+@pytest.mark.parametrize("target", [0.0, 0.3, 0.77, 0.95])
+def test_target_sparsity_is_reached_to_within_one_weight(model, scope, target):
+    global_magnitude_prune(model, target, scope)
+    assert abs(sparsity(model, scope) - target) <= 1 / _count(model, scope)
+
+
+def test_iterative_pruning_rises_and_keeps_earlier_zeros(model):
+    global_magnitude_prune(model, 0.5)
+    zero_before = [w == 0 for w in _weights(model, "all")]
+    global_magnitude_prune(model, 0.8)
+    assert abs(sparsity(model) - 0.8) <= 1 / _count(model, "all")
+    assert all((w[z] == 0).all() for w, z in zip(_weights(model, "all"), zero_before))
+
+
+def test_pruning_removes_the_smallest_magnitudes_globally(model):
+    before = torch.cat([w.flatten() for w in _weights(model, "all")]).abs()
+    global_magnitude_prune(model, 0.6)
+    after = torch.cat([w.flatten() for w in _weights(model, "all")])
+    removed, kept = before[after == 0], before[after != 0]
+    assert removed.max() <= kept.min()
+
+
+@pytest.mark.parametrize("scope,other", [("base", "exits"), ("exits", "base")])
+def test_weights_outside_the_scope_are_untouched(model, scope, other):
+    outside = _weights(model, other)
+    global_magnitude_prune(model, 0.9, scope)
+    assert all(torch.equal(a, b) for a, b in zip(outside, _weights(model, other)))
+    assert sparsity(model, other) == 0.0
+
+
+@pytest.mark.parametrize("bad", [1.5, 1.0, -0.1, "0.5", float("nan"), True])
+def test_bad_sparsity_is_refused(model, bad):
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        global_magnitude_prune(model, bad)
+
+
+def test_target_below_current_sparsity_is_refused(model):
+    global_magnitude_prune(model, 0.7)
+    with pytest.raises(ValueError, match="already pruned"):
+        global_magnitude_prune(model, 0.5)
+
+
+def test_schedule():
+    steps = sparsity_schedule(0.9, 3)
+    assert len(steps) == 3 and steps[-1] == pytest.approx(0.9)
+    remaining = [1 - s for s in [0.0, *steps]]
+    ratios = [b / a for a, b in zip(remaining, remaining[1:])]
+    assert ratios == pytest.approx([ratios[0]] * 3), "each step removes the same fraction of what is left"
+    with pytest.raises(ValueError):
+        sparsity_schedule(0.9, 0)
+
+
+def test_layer_sparsity_table_and_remove_masks(model):
+    global_magnitude_prune(model, 0.8)
+    table = layer_sparsity(model)
+    assert list(table.columns) == ["layer", "part", "weights", "sparsity"]
+    assert (table["weights"] * table["sparsity"]).sum() / table["weights"].sum() == pytest.approx(sparsity(model))
+    assert set(table["part"]) == {"stage 1", "stage 2", "stage 3", "exit 1", "exit 2", "final"}
+    remove_masks(model)
+    assert not any(k.endswith("_mask") for k in model.state_dict())
+    assert abs(sparsity(model) - 0.8) <= 1 / _count(model, "all")
+
+
+def test_strategies_reach_their_sparsities_and_keep_zeros_through_fine_tuning(model, tiny_set):
+    kwargs = dict(steps=2, finetune_epochs=1, progress=False, batch_size=32)
+    one = prune_all_at_once(copy.deepcopy(model), tiny_set, 0.75, **kwargs)
+    assert abs(sparsity(one) - 0.75) <= 1 / _count(one, "all")
+    two = prune_ordered(copy.deepcopy(model), tiny_set, 0.75, head_epochs=1, **kwargs)
+    for scope in ("base", "exits"):
+        assert abs(sparsity(two, scope) - 0.75) <= 1 / _count(two, scope)
+    with pytest.raises(ValueError):
+        prune_ordered(copy.deepcopy(model), tiny_set, 2.0, **kwargs)

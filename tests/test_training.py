@@ -1,0 +1,50 @@
+import copy
+
+import pytest
+import torch
+
+from eelib import train
+
+
+def _state(module):
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def test_same_seed_same_weights(model, tiny_set):
+    a, b = copy.deepcopy(model), copy.deepcopy(model)
+    train(a, tiny_set, 2, seed=5, batch_size=16, progress=False)
+    train(b, tiny_set, 2, seed=5, batch_size=16, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_joint_training_lowers_the_loss(model, tiny_set):
+    losses = train(model, tiny_set, 8, lr=1e-2, batch_size=16, progress=False)
+    assert len(losses) == 8 and losses[-1] < losses[0]
+
+
+def test_heads_only_training_freezes_the_base(model, tiny_set):
+    base_before = {name: _state(part) for name, part in model.parts("base")}
+    heads_before = _state(model.exit_heads)
+    train(model, tiny_set, 1, scope="exits", batch_size=16, progress=False)
+    for name, part in model.parts("base"):
+        after = _state(part)
+        assert all(torch.equal(base_before[name][k], after[k]) for k in after), f"{name} changed (BatchNorm too)"
+    assert not all(torch.equal(heads_before[k], v) for k, v in _state(model.exit_heads).items())
+    assert all(p.requires_grad for p in model.parameters()), "freezing is undone afterwards"
+
+
+def test_base_training_leaves_the_exit_heads(model, tiny_set):
+    heads_before = _state(model.exit_heads)
+    train(model, tiny_set, 1, scope="base", batch_size=16, progress=False)
+    assert all(torch.equal(heads_before[k], v) for k, v in _state(model.exit_heads).items())
+
+
+def test_bad_arguments(model, tiny_set):
+    with pytest.raises(ValueError, match="3 non-negative"):
+        train(model, tiny_set, 1, exit_weights=[1, 1], progress=False)
+    with pytest.raises(ValueError, match="scope='all'"):
+        train(model, tiny_set, 1, scope="base", exit_weights=[0, 0, 1], progress=False)
+    with pytest.raises(ValueError, match="unknown scope"):
+        train(model, tiny_set, 1, scope="heads", progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        train(model, tiny_set, -1, progress=False)
