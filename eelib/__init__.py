@@ -1,13 +1,15 @@
 """eelib — helpers for the course "Pruning Early-Exit Networks" (Görmez & Koyuncu, 2022, arXiv:2207.03644).
 
 One concept per module: ``data``, ``models``, ``training``, ``pruning``, ``costs`` (FLOPs),
-``early_exit`` (exit policy and curves), ``profiles``, ``experiment``, ``plots``.
+``early_exit`` (exit policy and curves), ``profiles``, ``experiment``, ``metrics``, ``plots``.
 """
 
+from . import metrics, plots
 from .costs import dense_layer_flops, exit_costs, layer_costs
 from .data import DATASETS, ImageDataset, load_dataset
 from .early_exit import confidence_exit, exit_accuracy, pareto_frontier, predict_all_exits, tradeoff_curve
 from .experiment import STRATEGIES, load_results, run_experiment, save_results, summarise
+from .metrics import best_accuracy_within, compare_strategies
 from .models import EarlyExitCNN, EarlyExitNetwork
 from .profiles import PROFILES, Profile, get_profile
 from .pruning import (global_magnitude_prune, layer_sparsity, prune_all_at_once, prune_ordered, remove_masks,
@@ -18,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DATASETS", "PROFILES", "STRATEGIES", "EarlyExitCNN", "EarlyExitNetwork", "ImageDataset", "Profile",
+    "best_accuracy_within", "compare_strategies",
     "confidence_exit", "dense_layer_flops", "exit_accuracy", "exit_costs", "get_profile", "global_magnitude_prune",
     "layer_costs", "layer_sparsity", "load_dataset", "load_results", "pareto_frontier", "predict_all_exits",
     "prune_all_at_once", "prune_ordered", "remove_masks", "run_experiment", "save_results", "sparsity",

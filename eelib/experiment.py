@@ -87,7 +87,7 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
         overwrite: allow replacing an existing ``out``.
         root, download: passed to :func:`eelib.load_dataset`.
         device: ``"cpu"``, ``"cuda"``… (default: CUDA when available).
-        progress: show progress bars.
+        progress: show a progress bar over the runs.
         **settings: other profile settings to override (``train_epochs=1``…).
 
     Returns:
@@ -115,7 +115,7 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
     test_set = load_dataset(config.dataset, "test", root=root, download=download)
     thresholds = np.linspace(0.0, 1.0, config.thresholds)
     in_channels, num_classes = train_set.image_shape[0], len(train_set.classes)
-    fit = {"batch_size": config.batch_size, "device": device, "progress": progress}
+    fit = {"batch_size": config.batch_size, "device": device, "progress": False}  # one bar: over runs
     tune = {**fit, "lr": config.finetune_lr}
 
     start = time.perf_counter()
