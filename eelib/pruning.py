@@ -40,8 +40,7 @@ def sparsity(model: EarlyExitNetwork, scope: str = "all") -> float:
 
 def _masked(model: EarlyExitNetwork, scope: str) -> int:
     """How many of the scope's weights a pruning mask already removes."""
-    return sum(int((getattr(m, "weight_mask", None) == 0).sum()) if hasattr(m, "weight_mask") else 0
-               for m, _ in model.prunable(scope))
+    return sum(int((m.weight_mask == 0).sum()) for m, _ in model.prunable(scope) if hasattr(m, "weight_mask"))
 
 
 def check_sparsity(value, name: str = "sparsity") -> float:
@@ -176,6 +175,6 @@ def remove_masks(model: EarlyExitNetwork) -> EarlyExitNetwork:
     The zeros stay; the model's ``state_dict`` then has plain ``weight`` entries again.
     """
     for m, name in model.prunable("all"):
-        if prune.is_pruned(m) and hasattr(m, name + "_mask"):
+        if hasattr(m, name + "_mask"):
             prune.remove(m, name)
     return model
