@@ -8,7 +8,7 @@ from . import metrics, plots
 from .costs import dense_layer_flops, exit_costs, layer_costs
 from .data import DATASETS, ImageDataset, load_dataset
 from .early_exit import confidence_exit, exit_accuracy, pareto_frontier, predict_all_exits, tradeoff_curve
-from .experiment import STRATEGIES, load_results, run_experiment, save_results, summarise
+from .experiment import STRATEGIES, load_results, num_exits, run_experiment, save_results, summarise
 from .metrics import best_accuracy_within, compare_strategies
 from .models import EarlyExitCNN, EarlyExitNetwork
 from .profiles import PROFILES, Profile, get_profile
@@ -19,10 +19,10 @@ from .training import train
 __version__ = "0.1.0"
 
 __all__ = [
-    "DATASETS", "PROFILES", "STRATEGIES", "EarlyExitCNN", "EarlyExitNetwork", "ImageDataset", "Profile",
-    "best_accuracy_within", "compare_strategies",
-    "confidence_exit", "dense_layer_flops", "exit_accuracy", "exit_costs", "get_profile", "global_magnitude_prune",
-    "layer_costs", "layer_sparsity", "load_dataset", "load_results", "pareto_frontier", "predict_all_exits",
-    "prune_all_at_once", "prune_ordered", "remove_masks", "run_experiment", "save_results", "sparsity",
-    "sparsity_schedule", "summarise", "tradeoff_curve", "train",
+    "DATASETS", "EarlyExitCNN", "EarlyExitNetwork", "ImageDataset", "PROFILES", "Profile", "STRATEGIES",
+    "best_accuracy_within", "compare_strategies", "confidence_exit", "dense_layer_flops", "exit_accuracy",
+    "exit_costs", "get_profile", "global_magnitude_prune", "layer_costs", "layer_sparsity", "load_dataset",
+    "load_results", "num_exits", "pareto_frontier", "predict_all_exits", "prune_all_at_once", "prune_ordered",
+    "remove_masks", "run_experiment", "save_results", "sparsity", "sparsity_schedule", "summarise",
+    "tradeoff_curve", "train",
 ]

@@ -104,12 +104,7 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
     config = base.replace(dataset=dataset, seeds=None if seeds is None else tuple(int(s) for s in seeds),
                           sparsities=None if sparsities is None else tuple(check_sparsity(s) for s in sparsities),
                           **settings)
-    out = Path(out) if out is not None else None
-    if out is not None:
-        if out.suffix != ".csv":
-            raise ValueError(f"out must be a .csv path (a .json with the metadata goes beside it), got {out}")
-        if out.exists() and not overwrite:
-            raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) or choose another path")
+    out = _check_out(out, overwrite) if out is not None else None  # fail before hours of training, not after
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     train_set = load_dataset(config.dataset, "train", root=root, download=download)
     test_set = load_dataset(config.dataset, "test", root=root, download=download)
@@ -164,14 +159,22 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
     return results
 
 
+def _check_out(out: str | os.PathLike, overwrite: bool) -> Path:
+    out = Path(out)
+    if out.suffix != ".csv":
+        raise ValueError(f"out must be a .csv path (a .json with the metadata goes beside it), got {out}")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) or choose another path")
+    return out
+
+
 def save_results(results: pd.DataFrame, out: str | os.PathLike, overwrite: bool = False) -> None:
     """Write ``results`` to the ``.csv`` path ``out`` and its ``.attrs["metadata"]`` to a ``.json`` beside it.
 
-    Raises FileExistsError if ``out`` exists and ``overwrite`` is False.
+    Raises ValueError if ``out`` does not end in ``.csv``, FileExistsError if it exists and
+    ``overwrite`` is False.
     """
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True or choose another path")
+    out = _check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out, index=False)
     out.with_suffix(".json").write_text(json.dumps(results.attrs.get("metadata", {}), indent=2) + "\n")
@@ -186,12 +189,17 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     return results
 
 
+def num_exits(results: pd.DataFrame) -> int:
+    """K, the number of exits of the networks in :func:`run_experiment` results (one ``exit_k_accuracy`` column each)."""
+    return sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))
+
+
 def summarise(results: pd.DataFrame, tolerance: float = 0.01) -> pd.DataFrame:
     """One row per (strategy, sparsity): means over seeds of the reached sparsity, the final exit's
     accuracy and FLOPs, the best accuracy on the curve, and the fewest mean FLOPs per sample of a
     threshold whose accuracy is within ``tolerance`` (a fraction) of that best.
     """
-    K = sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))
+    K = num_exits(results)
 
     def per_run(run: pd.DataFrame) -> pd.Series:
         best = run["accuracy"].max()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .early_exit import pareto_frontier
+from .experiment import num_exits
 
 
 def best_accuracy_within(curve: pd.DataFrame, budgets) -> np.ndarray:
@@ -36,7 +37,7 @@ def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
     spread on that range), and ``exit_k_gap`` (per-exit accuracy difference in points, every sample
     forced out at exit k).
     """
-    K = sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))
+    K = num_exits(results)
     rows = []
     for (target, seed), group in results[results["strategy"] != "dense"].groupby(["sparsity", "seed"]):
         one, two = (group[group["strategy"] == s] for s in ("all-at-once", "ordered"))

@@ -1,4 +1,4 @@
-"""Figures: accuracy–FLOPs trade-off curves of the strategies, per-layer sparsity bars."""
+"""Figures: accuracy–FLOPs trade-off curves of the strategies."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .early_exit import pareto_frontier
+from .experiment import num_exits
 
 STYLE = {"dense": {"color": "0.4", "linestyle": "--", "label": "dense (unpruned)"},
          "all-at-once": {"color": "tab:blue", "label": "all at once"},
@@ -32,7 +33,7 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     if axes is None:
         fig, axes = plt.subplots(1, len(sparsities), figsize=(4.2 * len(sparsities), 3.6), sharey=True, squeeze=False)
         axes = axes[0]
-    K = sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))
+    K = num_exits(results)
     for ax, s in zip(axes, sparsities):
         shown = pd.concat([results[results["strategy"] == "dense"], pruned[pruned["sparsity"] == s]])
         for (strategy, seed), run in shown.groupby(["strategy", "seed"], sort=False):
@@ -53,15 +54,3 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     fig.tight_layout()
     return fig
 
-
-def plot_layer_sparsity(table: pd.DataFrame, ax=None, title: str = "Sparsity per layer"):
-    """Bars of per-layer sparsity (%) from :func:`eelib.layer_sparsity`; emptied layers are drawn in red."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3))
-    colors = ["tab:red" if s >= 1.0 else "tab:blue" for s in table["sparsity"]]
-    ax.bar(table["layer"], 100 * table["sparsity"], color=colors)
-    ax.set_ylabel("sparsity (% of weights zero)")
-    ax.set_ylim(0, 100)
-    ax.set_title(title)
-    ax.tick_params(axis="x", rotation=45)
-    return ax.figure

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from eelib import get_profile, load_results, run_experiment, summarise
+from eelib import get_profile, load_results, num_exits, run_experiment, save_results, summarise
 from eelib.__main__ import main
 from eelib.plots import plot_tradeoff
 
@@ -27,6 +27,7 @@ def test_results_are_tidy_and_reach_their_sparsity(results):
     dense, pruned = df[df["strategy"] == "dense"], df[df["strategy"] == "all-at-once"]
     assert pruned["exit_3_flops"].iloc[0] < 0.5 * dense["exit_3_flops"].iloc[0]
     assert df["accuracy"].between(0, 1).all()
+    assert num_exits(df) == 3
 
 
 def test_results_are_saved_with_metadata_and_never_overwritten(results):
@@ -38,6 +39,8 @@ def test_results_are_saved_with_metadata_and_never_overwritten(results):
     assert again.shape == df.shape and again.attrs["metadata"] == meta
     with pytest.raises(FileExistsError, match="overwrite"):
         run_experiment("fast", sparsities=[0.8], out=out, **TINY)
+    with pytest.raises(ValueError, match=r"\.csv"):
+        save_results(df, out.with_suffix(".json"), overwrite=True)  # would write the JSON over the CSV
 
 
 def test_summary_and_plot(results):
