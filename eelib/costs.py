@@ -3,7 +3,7 @@
 Convention (COURSE_DESIGN §3): FLOPs = 2 × multiply–accumulates of convolutions and linear layers,
 as ``torch.utils.flop_counter.FlopCounterMode`` counts them (BatchNorm, ReLU and pooling are not
 counted). A pruned layer's effective FLOPs are its dense FLOPs × its weight density (the fraction
-of non-zero weights): the work a sparse kernel that skips zeros would do. Reaching exit k costs
+of weights its pruning mask keeps): the work a sparse kernel that skips zeros would do. Reaching exit k costs
 stages 1..k plus classifiers 1..k, because the earlier exit heads were evaluated too.
 """
 
@@ -52,13 +52,21 @@ def dense_layer_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> 
 
 
 def density(layer: nn.Module) -> float:
-    """Fraction of non-zero entries of ``layer.weight`` (1.0 for a dense layer)."""
-    weight = layer.weight
-    return float(torch.count_nonzero(weight)) / weight.numel()
+    """Fraction (0–1) of ``layer.weight`` that its pruning mask keeps; 1.0 for a layer with no mask.
+
+    The mask, not the weights, decides: a freshly initialised float32 weight can be exactly 0.0 by
+    chance, and an unpruned layer must cost its dense FLOPs exactly. Count costs while the masks of
+    ``torch.nn.utils.prune`` are attached, that is before :func:`eelib.remove_masks`.
+    """
+    mask = getattr(layer, "weight_mask", None)
+    if mask is None:
+        return 1.0
+    return float(torch.count_nonzero(mask)) / mask.numel()
 
 
 def layer_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> pd.DataFrame:
-    """One row per prunable layer: ``layer``, ``part``, ``dense_flops``, ``density``, ``flops`` (= dense × density).
+    """One row per prunable layer: ``layer``, ``part``, ``dense_flops``, ``density`` (see :func:`density`),
+    ``flops`` (= dense × density).
 
     FLOPs are for one sample of shape ``input_shape`` ``(C, H, W)``.
     """
@@ -69,7 +77,7 @@ def layer_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> pd.Dat
 
 
 def exit_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> torch.Tensor:
-    """FLOPs for one sample to produce each exit's prediction, counting only non-zero weights.
+    """FLOPs for one sample to produce each exit's prediction, counting only the weights masks keep.
 
     Entry k (0-based) is the cost of stages 1..k+1 and classifiers 1..k+1. For a dense model the last
     entry equals ``FlopCounterMode``'s count for one full forward pass.

@@ -172,7 +172,8 @@ def prune_ordered(model: EarlyExitNetwork, train_set: Dataset, sparsity: float, 
 def remove_masks(model: EarlyExitNetwork) -> EarlyExitNetwork:
     """Make pruning permanent: fold every mask into its weight (``torch.nn.utils.prune.remove``).
 
-    The zeros stay; the model's ``state_dict`` then has plain ``weight`` entries again.
+    The zeros stay; the model's ``state_dict`` then has plain ``weight`` entries again. Cost
+    accounting (:func:`eelib.exit_costs`) reads the masks, so count FLOPs before calling this.
     """
     for m, name in model.prunable("all"):
         if hasattr(m, name + "_mask"):

@@ -45,3 +45,20 @@ def test_pruning_only_the_heads_leaves_the_backbone_cost(model):
     stages = [name for name in before.index if name.startswith("stage")]
     assert (after.loc[stages, "flops"] == before.loc[stages, "flops"]).all()
     assert exit_costs(model, (1, 28, 28))[0] < before.loc[["stage 1/0", "exit 1/2"], "flops"].sum()
+
+
+def test_unpruned_cost_is_exactly_dense_for_many_seeds():
+    # About 0.7 % of fresh models draw one float32 weight of exactly 0.0; that must not count as pruning.
+    dense = None
+    for seed in range(300):
+        torch.manual_seed(seed)
+        model = EarlyExitCNN(widths=(16, 32, 64))
+        costs = exit_costs(model, (1, 28, 28))
+        dense = _flop_counter_total(model, (1, 28, 28)) if dense is None else dense
+        assert costs[-1].item() == dense, f"seed {seed}"
+
+
+def test_a_weight_that_is_zero_by_chance_is_not_pruning(model):
+    with torch.no_grad():
+        model.stages[0][0].weight[0, 0, 0, 0] = 0.0
+    assert exit_costs(model, (1, 28, 28))[-1].item() == _flop_counter_total(model, (1, 28, 28))
