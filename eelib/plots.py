@@ -1,12 +1,31 @@
-"""Figures: accuracy–FLOPs trade-off curves of the strategies."""
+"""Figures: the course's one shared style, and the accuracy–FLOPs trade-off curves of the strategies."""
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from .early_exit import pareto_frontier
 from .experiment import num_exits
+
+# One look for every figure of the course: sized for the book's text column (about 8 inches at
+# 100 dpi), fonts readable there, light grids, no top/right spines.
+RC = {
+    "figure.figsize": (7.5, 3.8), "figure.dpi": 100, "savefig.dpi": 150, "figure.constrained_layout.use": True,
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10,
+    "legend.fontsize": 10, "figure.titlesize": 13, "axes.grid": True, "grid.alpha": 0.3,
+    "axes.spines.top": False, "axes.spines.right": False, "image.cmap": "viridis",
+}
+
+
+def use_style() -> None:
+    """Apply the course's figure style (:data:`RC`) to matplotlib for the rest of the session.
+
+    Every notebook calls it in its setup cell so that all figures share one look.
+    """
+    mpl.rcParams.update(RC)
+
 
 STYLE = {"dense": {"color": "0.4", "linestyle": "--", "label": "dense (unpruned)"},
          "all-at-once": {"color": "tab:blue", "label": "all at once"},
@@ -31,7 +50,8 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     pruned = results[results["strategy"] != "dense"]
     sparsities = sorted(pruned["sparsity"].unique()) if sparsities is None else list(sparsities)
     if axes is None:
-        fig, axes = plt.subplots(1, len(sparsities), figsize=(4.2 * len(sparsities), 3.6), sharey=True, squeeze=False)
+        fig, axes = plt.subplots(1, len(sparsities), figsize=(min(2.8 * len(sparsities), 9), 3.6), sharey=True,
+                                 squeeze=False)
         axes = axes[0]
     K = num_exits(results)
     for ax, s in zip(axes, sparsities):
@@ -46,11 +66,9 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
                     markersize=10, color=style.get("color"), linestyle="none")
         ax.set_title(f"sparsity {s:.0%}")
         ax.set_xlabel("mean MFLOPs per sample")
-        ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy (%)")
     axes[0].legend(loc="lower right", fontsize="small")
     fig = axes[0].figure
-    fig.suptitle("Accuracy–FLOPs trade-off as the confidence threshold moves (★ = final exit alone)")
-    fig.tight_layout()
+    fig.suptitle("Accuracy–FLOPs trade-off as τ moves (★ = final exit alone)")
     return fig
 
