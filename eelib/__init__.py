@@ -4,7 +4,7 @@ One concept per module: ``data``, ``models``, ``training``, ``pruning``, ``costs
 ``early_exit`` (exit policy and curves), ``profiles``, ``experiment``, ``metrics``, ``plots``.
 """
 
-from . import metrics, plots
+from . import checks, metrics, plots
 from .costs import dense_layer_flops, exit_costs, layer_costs
 from .data import DATASETS, ImageDataset, load_dataset
 from .early_exit import confidence_exit, exit_accuracy, pareto_frontier, predict_all_exits, tradeoff_curve
