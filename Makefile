@@ -1,10 +1,13 @@
 # The course's two commands: `make test` and `make book`. Both create .venv on first use.
+# `make student` writes the student version of every notebook to _build/student/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test book setup clean
+STUDENT := _build/student
+
+.PHONY: test book student setup clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,9 +18,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) student
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax notebooks
+	$(BIN)/python -m pytest --nbval-lax notebooks $(STUDENT)
+
+student: $(STAMP)
+	$(BIN)/python scripts/make_student.py notebooks $(STUDENT)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOKFLAGS)
