@@ -36,7 +36,7 @@ def build_model(profile: Profile, in_channels: int, num_classes: int, seed: int)
     """The profile's early-exit CNN with weights initialised from ``seed`` (the global RNG is left as it was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return EarlyExitCNN(in_channels, num_classes, profile.widths, profile.head_pool)
+        return EarlyExitCNN(in_channels, num_classes, profile.widths, profile.head_pool, profile.final_pool)
 
 
 def evaluate(model: EarlyExitNetwork, test_set, thresholds, device=None) -> pd.DataFrame:

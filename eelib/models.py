@@ -95,27 +95,38 @@ class EarlyExitNetwork(nn.Module):
 class EarlyExitCNN(EarlyExitNetwork):
     """The course's small early-exit CNN.
 
-    Stage k is ``Conv3×3(widths[k−1]) → BatchNorm → ReLU → MaxPool 2×2``; every classifier is
-    adaptive average pooling to ``head_pool × head_pool`` followed by one Linear layer.
+    Stage k is ``Conv3×3(widths[k−1]) → BatchNorm → ReLU → MaxPool 2×2``. Each exit head is adaptive
+    average pooling to ``head_pool × head_pool`` followed by one Linear layer; the final classifier is
+    the same with ``final_pool``. The paper's design (Shallow-Deep-Network internal classifiers on a
+    ResNet, Kaya et al., 2019) is ``head_pool=4, final_pool=1``: heads read a 4×4 grid, the final
+    classifier globally pooled features.
 
     Args:
         in_channels: image channels (1 for Fashion-MNIST, 3 for CIFAR-10).
         num_classes: number of classes.
         widths: output channels of each stage; K = ``len(widths)`` exits.
-        head_pool: side of the pooled grid each classifier reads.
+        head_pool: side of the pooled grid each exit head reads.
+        final_pool: side of the pooled grid the final classifier reads (default: ``head_pool``).
 
     Input ``(N, in_channels, H, W)``; output: K logits tensors ``(N, num_classes)``.
+
+    Raises:
+        ValueError: fewer than 2 widths, or a pool side that is not a positive integer.
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, widths: Sequence[int] = (16, 32, 64),
-                 head_pool: int = 2):
+                 head_pool: int = 2, final_pool: int | None = None):
         if len(widths) < 2:
             raise ValueError(f"an early-exit CNN needs at least 2 stages, got widths={tuple(widths)}")
+        final_pool = head_pool if final_pool is None else final_pool
+        for name, value in (("head_pool", head_pool), ("final_pool", final_pool)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} is the side of a pooled grid, a positive integer; got {value!r}")
         channels = [in_channels, *widths]
         stages = [nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
                                 nn.ReLU(inplace=True), nn.MaxPool2d(2))
                   for c_in, c_out in zip(channels, channels[1:])]
-        heads = [exit_head(w, num_classes, head_pool) for w in widths]
-        super().__init__(stages, heads[:-1], heads[-1])
+        heads = [exit_head(w, num_classes, head_pool) for w in widths[:-1]]
+        super().__init__(stages, heads, exit_head(widths[-1], num_classes, final_pool))
         self.config = {"in_channels": in_channels, "num_classes": num_classes, "widths": list(widths),
-                       "head_pool": head_pool}
+                       "head_pool": head_pool, "final_pool": final_pool}

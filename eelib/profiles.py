@@ -20,7 +20,8 @@ class Profile:
         name: the profile's name.
         dataset: a name :func:`eelib.load_dataset` knows.
         widths: channels of each stage of :class:`eelib.EarlyExitCNN` (K = len(widths) exits).
-        head_pool: side of the pooled grid each classifier reads.
+        head_pool: side of the pooled grid each exit head reads.
+        final_pool: side of the pooled grid the final classifier reads (None: ``head_pool``).
         train_epochs: epochs of the first training of each part: joint training (strategy 1), the
             base network (strategy 2) and the exit heads on the pruned base (strategy 2).
         prune_steps: pruning rounds per pruned pool (iterative schedule, COURSE_DESIGN §3).
@@ -35,6 +36,7 @@ class Profile:
     dataset: str
     widths: tuple[int, ...] = (16, 32, 64)
     head_pool: int = 2
+    final_pool: int | None = None
     train_epochs: int = 3
     prune_steps: int = 2
     finetune_epochs: int = 1

@@ -41,3 +41,21 @@ def test_same_seed_same_weights_and_global_rng_untouched():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     c = build_model(profile, 1, 10, seed=4)
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
+
+
+def test_final_classifier_can_pool_differently_from_the_heads():
+    model = EarlyExitCNN(widths=(8, 16, 32), head_pool=4, final_pool=1)
+    assert [h[-1].in_features for h in model.exit_heads] == [8 * 16, 16 * 16]
+    assert model.final_classifier[-1].in_features == 32
+    assert model.config["final_pool"] == 1
+    assert [tuple(z.shape) for z in model(torch.zeros(2, 1, 28, 28))] == [(2, 10)] * 3
+    default = EarlyExitCNN(widths=(8, 16, 32), head_pool=3)
+    assert default.final_classifier[-1].in_features == 32 * 9, "final_pool defaults to head_pool"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
+def test_pool_sides_must_be_positive_integers(bad):
+    with pytest.raises(ValueError, match="final_pool"):
+        EarlyExitCNN(final_pool=bad)
+    with pytest.raises(ValueError, match="head_pool"):
+        EarlyExitCNN(head_pool=bad)
