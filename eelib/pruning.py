@@ -106,6 +106,18 @@ def layer_sparsity(model: EarlyExitNetwork) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def part_sparsity(model: EarlyExitNetwork) -> pd.Series:
+    """Sparsity (0–1) of each part of the network: ``"stage k"``, ``"exit k"`` and ``"final"``.
+
+    A part's sparsity is zero weights / prunable weights over its Conv2d and Linear layers, in
+    network order (the per-part view the paper reports for its exit heads and final classifier).
+    A part at 1.0 has been emptied by pruning.
+    """
+    layers = layer_sparsity(model)
+    zeros = (layers["sparsity"] * layers["weights"]).groupby(layers["part"], sort=False).sum()
+    return (zeros / layers.groupby("part", sort=False)["weights"].sum()).rename("sparsity")
+
+
 def iterative_prune(model: EarlyExitNetwork, train_set: Dataset, target: float, steps: int, finetune_epochs: int,
                     scope: str, seed: int = 0, **train_kwargs) -> None:
     """``steps`` rounds of (global magnitude prune of ``scope`` → fine-tune ``scope``) up to ``target``.

@@ -3,7 +3,7 @@ import copy
 import pytest
 import torch
 
-from eelib import (global_magnitude_prune, layer_sparsity, prune_all_at_once, prune_ordered, remove_masks, sparsity,
+from eelib import (EarlyExitCNN, global_magnitude_prune, layer_sparsity, part_sparsity, prune_all_at_once, prune_ordered, remove_masks, sparsity,
                    sparsity_schedule)
 
 
@@ -88,3 +88,30 @@ def test_strategies_reach_their_sparsities_and_keep_zeros_through_fine_tuning(mo
         assert abs(sparsity(two, scope) - 0.75) <= 1 / _count(two, scope)
     with pytest.raises(ValueError):
         prune_ordered(copy.deepcopy(model), tiny_set, 2.0, **kwargs)
+
+
+def test_part_sparsity_weights_each_layer_by_its_size(model):
+    global_magnitude_prune(model, 0.6)
+    parts = part_sparsity(model)
+    assert list(parts.index) == [name for name, _ in model.parts("all")]
+    layers = layer_sparsity(model)
+    zeros = (layers["sparsity"] * layers["weights"]).sum()
+    assert zeros / layers["weights"].sum() == pytest.approx(sparsity(model))
+    for part, value in parts.items():
+        rows = layers[layers["part"] == part]
+        assert value == pytest.approx((rows["sparsity"] * rows["weights"]).sum() / rows["weights"].sum())
+
+
+def test_global_pool_strips_heads_that_read_a_wide_grid():
+    # A linear layer's initial weights scale with 1/sqrt(fan-in). The paper's head design (heads on a
+    # 4×4 grid, final classifier on global pooling) puts the small weights in the heads; the course's
+    # default (every classifier on a 2×2 grid) puts them in the final classifier. At initialisation
+    # the global ranking already shows both patterns.
+    torch.manual_seed(0)
+    paper_like = EarlyExitCNN(widths=(16, 32, 64), head_pool=4, final_pool=1)
+    default = EarlyExitCNN(widths=(16, 32, 64), head_pool=2)
+    for model in (paper_like, default):
+        global_magnitude_prune(model, 0.8)
+    parts, flipped = part_sparsity(paper_like), part_sparsity(default)
+    assert parts["final"] < 0.5 < 0.7 < min(parts["exit 1"], parts["exit 2"])
+    assert flipped["final"] > max(flipped["exit 1"], flipped["exit 2"])
