@@ -9,12 +9,16 @@ stages 1..k plus classifiers 1..k, because the earlier exit heads were evaluated
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from .models import EarlyExitNetwork
+from .training import train
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -96,3 +100,32 @@ def exit_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> torch.T
 
     per_exit = [part_flops(stage) + part_flops(head) for stage, head in zip(model.stages, model.heads())]
     return torch.tensor(per_exit, dtype=torch.float64).cumsum(0)
+
+
+def training_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...], scope: str = "all") -> float:
+    """FLOPs of training ``scope`` on one sample: forward pass plus backward pass, dense.
+
+    Counted by ``FlopCounterMode`` around one step of :func:`eelib.train` itself (on a copy of the
+    model, with a batch of two blank samples, divided by two), so it follows exactly what the
+    training code runs: every scope runs the whole forward pass; ``"exits"`` back-propagates
+    through the exit heads only, because the base network is frozen. Pruned weights are counted
+    as dense, as dense training kernels compute them. The optimiser's element-wise updates are
+    not counted. Divide by ``training_flops(model, shape, "all")`` for epoch-equivalents: an epoch
+    of joint training costs 1.
+
+    Args:
+        model: an early-exit network (left unchanged).
+        input_shape: one sample's shape ``(C, H, W)``.
+        scope: ``"all"``, ``"base"`` or ``"exits"``, as in :func:`eelib.train`.
+
+    Returns:
+        FLOPs (not MACs) per training sample.
+
+    Raises:
+        ValueError: an unknown scope.
+    """
+    blank = TensorDataset(torch.zeros(2, *input_shape, device=_device(model)),
+                          torch.zeros(2, dtype=torch.int64, device=_device(model)))
+    with FlopCounterMode(display=False) as counter:
+        train(copy.deepcopy(model), blank, 1, scope=scope, batch_size=2, progress=False)
+    return counter.get_total_flops() / 2

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from eelib import EarlyExitCNN, exit_costs, global_magnitude_prune, layer_costs
+from eelib import EarlyExitCNN, exit_costs, global_magnitude_prune, layer_costs, training_flops
 
 
 def _flop_counter_total(model, shape):
@@ -62,3 +62,21 @@ def test_a_weight_that_is_zero_by_chance_is_not_pruning(model):
     with torch.no_grad():
         model.stages[0][0].weight[0, 0, 0, 0] = 0.0
     assert exit_costs(model, (1, 28, 28))[-1].item() == _flop_counter_total(model, (1, 28, 28))
+
+
+def test_training_flops_follow_what_each_scope_trains(model):
+    shape = (1, 28, 28)
+    forward = exit_costs(model, shape)[-1].item()
+    joint, base, heads = (training_flops(model, shape, s) for s in ("all", "base", "exits"))
+    # Forward + backward (gradients of inputs and of weights) ≈ 3 × forward for joint training.
+    assert 2.5 * forward < joint < 3.1 * forward
+    assert base < joint, "the exit heads are not back-propagated"
+    assert forward < heads < 1.1 * forward, "frozen base: forward pass plus the heads' backward only"
+    before = [p.clone() for p in model.parameters()]
+    training_flops(model, shape, "all")
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), "model left unchanged"
+
+
+def test_training_flops_refuses_an_unknown_scope(model):
+    with pytest.raises(ValueError, match="scope"):
+        training_flops(model, (1, 28, 28), "heads")
