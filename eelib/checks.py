@@ -65,7 +65,10 @@ def _random_convs(count: int, seed: int):
     for _ in range(count):
         c_in, c_out, k = pick(1, 3, 8, 16), pick(4, 16, 32), pick(1, 3, 5)
         stride, padding, size = pick(1, 2), pick(0, 1, 2), pick(8, 14, 28)
-        yield nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=pick(True, False)), (c_in, size, size)
+        yield (
+            nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=pick(True, False)),
+            (c_in, size, size),
+        )
 
 
 def check_conv2d_flops(answer: Callable[[nn.Conv2d, tuple[int, int, int]], int] | None) -> bool:
@@ -80,11 +83,17 @@ def check_conv2d_flops(answer: Callable[[nn.Conv2d, tuple[int, int, int]], int] 
         for conv, shape in _random_convs(20, seed=1):
             got, want = _call(answer, conv, shape), reference_conv2d_flops(conv, shape)
             if got != want:
-                problem = (f"for Conv2d({conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size[0]}, "
-                           f"stride={conv.stride[0]}, padding={conv.padding[0]}) on {shape} you gave {got}, "
-                           f"FlopCounterMode counts {want}")
-                return _report(name, problem, "2 × (output height × output width × out_channels) × "
-                               "(in_channels × k × k); output size = (H + 2·padding − k) // stride + 1.")
+                problem = (
+                    f"for Conv2d({conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size[0]}, "
+                    f"stride={conv.stride[0]}, padding={conv.padding[0]}) on {shape} you gave {got}, "
+                    f"FlopCounterMode counts {want}"
+                )
+                return _report(
+                    name,
+                    problem,
+                    "2 × (output height × output width × out_channels) × "
+                    "(in_channels × k × k); output size = (H + 2·padding − k) // stride + 1.",
+                )
     except _Unanswered:
         return _report(name, NOT_ANSWERED, "")
     return _report(name, None, "")
@@ -110,11 +119,17 @@ def check_exit_rule(answer: Callable[[torch.Tensor, float], torch.Tensor] | None
             got = torch.as_tensor(_call(answer, probs.clone(), tau))
             want = confidence_exit(probs, tau)
             if got.shape != want.shape or not torch.equal(got.long(), want):
-                wrong = "shape " + str(tuple(got.shape)) if got.shape != want.shape else \
-                    f"{int((got.long() != want).sum())} of {len(want)} exits differ"
-                return _report(name, f"at τ = {tau}: {wrong}",
-                               "a sample leaves at the first exit whose max probability is ≥ τ; the last "
-                               "exit takes every sample still left. Return 0-based exit indices, shape (N,).")
+                wrong = (
+                    "shape " + str(tuple(got.shape))
+                    if got.shape != want.shape
+                    else f"{int((got.long() != want).sum())} of {len(want)} exits differ"
+                )
+                return _report(
+                    name,
+                    f"at τ = {tau}: {wrong}",
+                    "a sample leaves at the first exit whose max probability is ≥ τ; the last "
+                    "exit takes every sample still left. Return 0-based exit indices, shape (N,).",
+                )
     except _Unanswered:
         return _report(name, NOT_ANSWERED, "")
     return _report(name, None, "")
@@ -139,20 +154,31 @@ def check_layerwise_mask(answer: Callable[[torch.Tensor, float], torch.Tensor] |
     name = "layer-wise magnitude mask"
     g = torch.Generator().manual_seed(3)
     try:
-        for shape, s in (((16, 8, 3, 3), 0.5), ((10, 64), 0.9), ((32, 16, 3, 3), 0.0), ((7, 5), 0.3),
-                         ((64, 32, 3, 3), 0.95)):
+        for shape, s in (
+            ((16, 8, 3, 3), 0.5),
+            ((10, 64), 0.9),
+            ((32, 16, 3, 3), 0.0),
+            ((7, 5), 0.3),
+            ((64, 32, 3, 3), 0.95),
+        ):
             weight = torch.randn(*shape, generator=g)
             got = torch.as_tensor(_call(answer, weight.clone(), s))
             want = reference_layerwise_mask(weight, s)
             if got.shape != want.shape:
-                return _report(name, f"the mask has shape {tuple(got.shape)}, the weight {shape}",
-                               "return a tensor shaped like the weight.")
+                return _report(
+                    name,
+                    f"the mask has shape {tuple(got.shape)}, the weight {shape}",
+                    "return a tensor shaped like the weight.",
+                )
             if not torch.equal((got != 0).float(), want):
                 kept = int((got != 0).sum())
-                return _report(name, f"for a {shape} weight at sparsity {s} your mask keeps {kept} weights "
-                               f"(should keep {int(want.sum())}) or keeps the wrong ones",
-                               "sort |w|, find the k-th smallest with k = round(sparsity × numel) "
-                               "(torch.kthvalue), keep the weights above it.")
+                return _report(
+                    name,
+                    f"for a {shape} weight at sparsity {s} your mask keeps {kept} weights "
+                    f"(should keep {int(want.sum())}) or keeps the wrong ones",
+                    "sort |w|, find the k-th smallest with k = round(sparsity × numel) "
+                    "(torch.kthvalue), keep the weights above it.",
+                )
     except _Unanswered:
         return _report(name, NOT_ANSWERED, "")
     return _report(name, None, "")
@@ -172,7 +198,11 @@ def check_prediction(name: str, guess: float | None, measured: float, tolerance:
     if guess is None:
         return _report(name, NOT_ANSWERED, "")
     if abs(guess - measured) <= tolerance:
-        print(f"✔ {name}: you guessed {guess:g}, measured {measured:.4g} — close (within {tolerance:g}).")
+        print(
+            f"✔ {name}: you guessed {guess:g}, measured {measured:.4g} — close (within {tolerance:g})."
+        )
         return True
-    print(f"✘ {name}: you guessed {guess:g}, measured {measured:.4g}. What did the guess leave out?")
+    print(
+        f"✘ {name}: you guessed {guess:g}, measured {measured:.4g}. What did the guess leave out?"
+    )
     return False

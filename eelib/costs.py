@@ -25,7 +25,9 @@ def _device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def dense_layer_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> dict[nn.Module, int]:
+def dense_layer_flops(
+    model: EarlyExitNetwork, input_shape: tuple[int, ...]
+) -> dict[nn.Module, int]:
     """Dense FLOPs of every prunable layer for one sample, counted by ``FlopCounterMode``.
 
     Args:
@@ -37,7 +39,10 @@ def dense_layer_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> 
     """
     inputs: dict[nn.Module, torch.Tensor] = {}
     layers = [m for _, m in model.named_prunable("all")]
-    hooks = [m.register_forward_hook(lambda mod, args, out: inputs.__setitem__(mod, args[0])) for m in layers]
+    hooks = [
+        m.register_forward_hook(lambda mod, args, out: inputs.__setitem__(mod, args[0]))
+        for m in layers
+    ]
     was_training = model.training
     try:
         model.eval()
@@ -75,8 +80,16 @@ def layer_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> pd.Dat
     FLOPs are for one sample of shape ``input_shape`` ``(C, H, W)``.
     """
     dense = dense_layer_flops(model, input_shape)
-    rows = [{"layer": name, "part": name.split("/")[0], "dense_flops": dense[m], "density": density(m),
-             "flops": dense[m] * density(m)} for name, m in model.named_prunable("all")]
+    rows = [
+        {
+            "layer": name,
+            "part": name.split("/")[0],
+            "dense_flops": dense[m],
+            "density": density(m),
+            "flops": dense[m] * density(m),
+        }
+        for name, m in model.named_prunable("all")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -98,11 +111,15 @@ def exit_costs(model: EarlyExitNetwork, input_shape: tuple[int, ...]) -> torch.T
     def part_flops(module: nn.Module) -> float:
         return sum(dense[m] * density(m) for m in module.modules() if m in dense)
 
-    per_exit = [part_flops(stage) + part_flops(head) for stage, head in zip(model.stages, model.heads())]
+    per_exit = [
+        part_flops(stage) + part_flops(head) for stage, head in zip(model.stages, model.heads())
+    ]
     return torch.tensor(per_exit, dtype=torch.float64).cumsum(0)
 
 
-def training_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...], scope: str = "all") -> float:
+def training_flops(
+    model: EarlyExitNetwork, input_shape: tuple[int, ...], scope: str = "all"
+) -> float:
     """FLOPs of training ``scope`` on one sample: forward pass plus backward pass, dense.
 
     Counted by ``FlopCounterMode`` around one step of :func:`eelib.train` itself (on a copy of the
@@ -124,8 +141,10 @@ def training_flops(model: EarlyExitNetwork, input_shape: tuple[int, ...], scope:
     Raises:
         ValueError: an unknown scope.
     """
-    blank = TensorDataset(torch.zeros(2, *input_shape, device=_device(model)),
-                          torch.zeros(2, dtype=torch.int64, device=_device(model)))
+    blank = TensorDataset(
+        torch.zeros(2, *input_shape, device=_device(model)),
+        torch.zeros(2, dtype=torch.int64, device=_device(model)),
+    )
     with FlopCounterMode(display=False) as counter:
         train(copy.deepcopy(model), blank, 1, scope=scope, batch_size=2, progress=False)
     return counter.get_total_flops() / 2

@@ -24,8 +24,16 @@ from torchvision.transforms.v2 import functional as TF
 DATASETS = ("fashion-mnist-mini", "fashion-mnist", "cifar10")
 
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 # Per-channel mean and standard deviation of the training pixels, scaled to [0, 1].
 NORMALISATION = {
@@ -52,9 +60,13 @@ class ImageDataset(Dataset):
         mean, std: per-channel normalisation applied to pixels scaled to [0, 1].
     """
 
-    def __init__(self, data: torch.Tensor, targets: torch.Tensor, classes, mean, std, name: str = ""):
+    def __init__(
+        self, data: torch.Tensor, targets: torch.Tensor, classes, mean, std, name: str = ""
+    ):
         if data.dtype != torch.uint8 or data.ndim not in (3, 4):
-            raise ValueError(f"data must be a uint8 tensor N×H×W or N×H×W×C, got {data.dtype} {tuple(data.shape)}")
+            raise ValueError(
+                f"data must be a uint8 tensor N×H×W or N×H×W×C, got {data.dtype} {tuple(data.shape)}"
+            )
         if len(data) != len(targets):
             raise ValueError(f"data has {len(data)} images but targets has {len(targets)} labels")
         self.data = data
@@ -88,8 +100,12 @@ class ImageDataset(Dataset):
         return f"ImageDataset({self.name!r}, {len(self)} images of {self.image_shape}, {len(self.classes)} classes)"
 
 
-def load_dataset(name: str = "fashion-mnist-mini", split: str = "train", root: str | os.PathLike | None = None,
-                 download: bool = False) -> ImageDataset:
+def load_dataset(
+    name: str = "fashion-mnist-mini",
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+) -> ImageDataset:
     """Load one split of a dataset as an :class:`ImageDataset`.
 
     Args:
@@ -134,15 +150,26 @@ def mini_digest(arrays: dict[str, np.ndarray]) -> str:
 
 
 def _load_mini(split: str) -> ImageDataset:
-    with resources.as_file(resources.files("eelib") / "assets" / MINI_FILE) as path, np.load(path) as npz:
+    with (
+        resources.as_file(resources.files("eelib") / "assets" / MINI_FILE) as path,
+        np.load(path) as npz,
+    ):
         arrays = {key: npz[key] for key in npz.files}
     digest = mini_digest(arrays)
     if digest != MINI_SHA256:
-        raise RuntimeError(f"eelib/assets/{MINI_FILE} fails its SHA-256 check (got {digest}); reinstall eelib "
-                           "or rebuild it with scripts/make_fashion_mnist_mini.py")
+        raise RuntimeError(
+            f"eelib/assets/{MINI_FILE} fails its SHA-256 check (got {digest}); reinstall eelib "
+            "or rebuild it with scripts/make_fashion_mnist_mini.py"
+        )
     mean, std = NORMALISATION["fashion-mnist"]
-    return ImageDataset(torch.from_numpy(arrays[f"{split}_images"]), torch.from_numpy(arrays[f"{split}_labels"]),
-                        FASHION_MNIST_CLASSES, mean, std, name="fashion-mnist-mini")
+    return ImageDataset(
+        torch.from_numpy(arrays[f"{split}_images"]),
+        torch.from_numpy(arrays[f"{split}_labels"]),
+        FASHION_MNIST_CLASSES,
+        mean,
+        std,
+        name="fashion-mnist-mini",
+    )
 
 
 def _candidate_folders(root, with_debian: bool) -> list[Path]:
@@ -163,7 +190,9 @@ def _find_idx_files(folder: Path) -> list[Path] | None:
     for where in (folder, folder / "FashionMNIST" / "raw"):
         found = []
         for stem in (*IDX_FILES["train"], *IDX_FILES["test"]):
-            matches = [where / (stem + ext) for ext in ("", ".gz") if (where / (stem + ext)).is_file()]
+            matches = [
+                where / (stem + ext) for ext in ("", ".gz") if (where / (stem + ext)).is_file()
+            ]
             if not matches:
                 break
             found.append(matches[0])
@@ -192,26 +221,46 @@ def _load_fashion_mnist(split: str, root, download: bool) -> ImageDataset:
                     shutil.copyfile(path, raw / path.name)
             base = torchvision.datasets.FashionMNIST(tmp, train=split == "train")
         elif download:
-            base = torchvision.datasets.FashionMNIST(_default_download_folder(root), train=split == "train",
-                                                     download=True)
+            base = torchvision.datasets.FashionMNIST(
+                _default_download_folder(root), train=split == "train", download=True
+            )
         else:
-            raise _not_found("Fashion-MNIST", folders,
-                             "install Debian's package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
-                             "put the four idx files in a folder and pass root= or set EELIB_DATA, "
-                             "or pass download=True where there is internet.")
+            raise _not_found(
+                "Fashion-MNIST",
+                folders,
+                "install Debian's package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
+                "put the four idx files in a folder and pass root= or set EELIB_DATA, "
+                "or pass download=True where there is internet.",
+            )
     mean, std = NORMALISATION["fashion-mnist"]
-    return ImageDataset(base.data, base.targets, FASHION_MNIST_CLASSES, mean, std, name="fashion-mnist")
+    return ImageDataset(
+        base.data, base.targets, FASHION_MNIST_CLASSES, mean, std, name="fashion-mnist"
+    )
 
 
 def _load_cifar10(split: str, root, download: bool) -> ImageDataset:
     folders = _candidate_folders(root, with_debian=False)
-    folder = next((f for f in folders if (f / torchvision.datasets.CIFAR10.base_folder).is_dir()), None)
+    folder = next(
+        (f for f in folders if (f / torchvision.datasets.CIFAR10.base_folder).is_dir()), None
+    )
     if folder is None and not download:
-        raise _not_found("CIFAR-10", folders,
-                         "pass download=True where there is internet, or put torchvision's "
-                         "cifar-10-batches-py folder in a folder and pass root= or set EELIB_DATA.")
-    base = torchvision.datasets.CIFAR10(folder or _default_download_folder(root), train=split == "train",
-                                        download=download and folder is None)
+        raise _not_found(
+            "CIFAR-10",
+            folders,
+            "pass download=True where there is internet, or put torchvision's "
+            "cifar-10-batches-py folder in a folder and pass root= or set EELIB_DATA.",
+        )
+    base = torchvision.datasets.CIFAR10(
+        folder or _default_download_folder(root),
+        train=split == "train",
+        download=download and folder is None,
+    )
     mean, std = NORMALISATION["cifar10"]
-    return ImageDataset(torch.from_numpy(base.data), torch.tensor(base.targets), base.classes, mean, std,
-                        name="cifar10")
+    return ImageDataset(
+        torch.from_numpy(base.data),
+        torch.tensor(base.targets),
+        base.classes,
+        mean,
+        std,
+        name="cifar10",
+    )

@@ -18,8 +18,12 @@ from .models import EarlyExitNetwork
 
 
 @torch.no_grad()
-def predict_all_exits(model: EarlyExitNetwork, data: Dataset | DataLoader, batch_size: int = 512,
-                      device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def predict_all_exits(
+    model: EarlyExitNetwork,
+    data: Dataset | DataLoader,
+    batch_size: int = 512,
+    device: str | torch.device | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Softmax probabilities of every exit for every sample, in one forward pass per batch.
 
     Args:
@@ -48,15 +52,21 @@ def predict_all_exits(model: EarlyExitNetwork, data: Dataset | DataLoader, batch
 
 def check_threshold(threshold) -> float:
     """``threshold`` as a float if it is a number in [0, 1], else ValueError saying so."""
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not 0 <= threshold <= 1
+    ):
         raise ValueError(f"a confidence threshold is a probability in [0, 1], got {threshold!r}")
     return float(threshold)
 
 
 def _check_probs(probs: torch.Tensor) -> None:
     if not isinstance(probs, torch.Tensor) or probs.ndim != 3:
-        raise ValueError("probs must be a tensor (K exits, N samples, C classes) of softmax probabilities, got "
-                         f"{getattr(probs, 'shape', type(probs))}")
+        raise ValueError(
+            "probs must be a tensor (K exits, N samples, C classes) of softmax probabilities, got "
+            f"{getattr(probs, 'shape', type(probs))}"
+        )
 
 
 def confidence_exit(probs: torch.Tensor, threshold: float) -> torch.Tensor:
@@ -85,7 +95,9 @@ def exit_accuracy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (probs.argmax(dim=2) == labels).double().mean(dim=1)
 
 
-def _weighted_count_at_least(values: torch.Tensor, weights: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+def _weighted_count_at_least(
+    values: torch.Tensor, weights: torch.Tensor, thresholds: torch.Tensor
+) -> torch.Tensor:
     """For each threshold τ, the sum of ``weights`` over samples with ``values`` ≥ τ: ``(T,)``."""
     order = values.argsort()
     tail_sums = torch.cat([weights[order].flip(0).cumsum(0).flip(0), weights.new_zeros(1)])
@@ -118,16 +130,22 @@ def tradeoff_curve(probs: torch.Tensor, labels: torch.Tensor, costs, thresholds)
     costs = torch.as_tensor(costs, dtype=torch.float64)
     given = np.asarray(thresholds.cpu() if isinstance(thresholds, torch.Tensor) else thresholds)
     if given.dtype.kind not in "fiu":
-        raise ValueError(f"thresholds must be numbers, probabilities in [0, 1], got dtype {given.dtype}")
+        raise ValueError(
+            f"thresholds must be numbers, probabilities in [0, 1], got dtype {given.dtype}"
+        )
     tau = torch.from_numpy(given.astype(np.float64)).flatten()
     if costs.shape != (K,) or labels.shape != (N,):
-        raise ValueError(f"probs {tuple(probs.shape)} needs costs ({K},) and labels ({N},), "
-                         f"got {tuple(costs.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"probs {tuple(probs.shape)} needs costs ({K},) and labels ({N},), "
+            f"got {tuple(costs.shape)} and {tuple(labels.shape)}"
+        )
     if tau.numel() == 0:
         raise ValueError("thresholds is empty; give at least one probability in [0, 1]")
     if bool(((tau < 0) | (tau > 1) | tau.isnan()).any()):
-        raise ValueError("thresholds must be probabilities in [0, 1], got values from "
-                         f"{tau.min().item()} to {tau.max().item()}")
+        raise ValueError(
+            "thresholds must be probabilities in [0, 1], got values from "
+            f"{tau.min().item()} to {tau.max().item()}"
+        )
     confidence, prediction = probs.max(dim=2)  # (K, N)
     running_max = confidence.cummax(dim=0).values
     tau_cmp = tau.to(confidence.dtype)  # compare in the precision confidence_exit compares in
@@ -142,10 +160,17 @@ def tradeoff_curve(probs: torch.Tensor, labels: torch.Tensor, costs, thresholds)
             return weights.sum().expand(len(tau))
         return _weighted_count_at_least(running_max[k], weights, tau_cmp)
 
-    fractions = torch.stack([left_by(k, ones) - left_by(k - 1, ones) for k in range(K)]) / N  # (K, T)
+    fractions = (
+        torch.stack([left_by(k, ones) - left_by(k - 1, ones) for k in range(K)]) / N
+    )  # (K, T)
     hits = torch.stack([left_by(k, correct[k]) - left_by(k - 1, correct[k]) for k in range(K)])
-    curve = pd.DataFrame({"threshold": tau.numpy(), "accuracy": (hits.sum(0) / N).numpy(),
-                          "flops": (costs @ fractions).numpy()})
+    curve = pd.DataFrame(
+        {
+            "threshold": tau.numpy(),
+            "accuracy": (hits.sum(0) / N).numpy(),
+            "flops": (costs @ fractions).numpy(),
+        }
+    )
     for k in range(K):
         curve[f"exit_{k + 1}"] = fractions[k].numpy()
     return curve

@@ -36,7 +36,9 @@ def build_model(profile: Profile, in_channels: int, num_classes: int, seed: int)
     """The profile's early-exit CNN with weights initialised from ``seed`` (the global RNG is left as it was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return EarlyExitCNN(in_channels, num_classes, profile.widths, profile.head_pool, profile.final_pool)
+        return EarlyExitCNN(
+            in_channels, num_classes, profile.widths, profile.head_pool, profile.final_pool
+        )
 
 
 def evaluate(model: EarlyExitNetwork, test_set, thresholds, device=None) -> pd.DataFrame:
@@ -51,7 +53,9 @@ def evaluate(model: EarlyExitNetwork, test_set, thresholds, device=None) -> pd.D
     curve = tradeoff_curve(probs, labels, costs, thresholds)
     for scope in ("all", "base", "exits"):
         curve[f"sparsity_{scope}"] = sparsity(model, scope)
-    for k, (acc, flops) in enumerate(zip(exit_accuracy(probs, labels).tolist(), costs.tolist()), start=1):
+    for k, (acc, flops) in enumerate(
+        zip(exit_accuracy(probs, labels).tolist(), costs.tolist()), start=1
+    ):
         curve[f"exit_{k}_accuracy"] = acc
         curve[f"exit_{k}_flops"] = flops
     return curve
@@ -69,14 +73,29 @@ def _versions() -> dict[str, str]:
 
 
 def _machine(device: torch.device) -> dict[str, str | int]:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count() or 0, "torch_threads": torch.get_num_threads(), "device": str(device),
-            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else ""}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count() or 0,
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
+    }
 
 
-def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, seeds=None, sparsities=None,
-                   out: str | os.PathLike | None = None, overwrite: bool = False, root=None, download: bool = False,
-                   device: str | None = None, progress: bool = True, **settings) -> pd.DataFrame:
+def run_experiment(
+    profile: str | Profile = "fast",
+    dataset: str | None = None,
+    seeds=None,
+    sparsities=None,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    root=None,
+    download: bool = False,
+    device: str | None = None,
+    progress: bool = True,
+    **settings,
+) -> pd.DataFrame:
     """Run both pruning strategies over sparsities and seeds; return every trade-off curve.
 
     Args:
@@ -101,21 +120,34 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
         FileExistsError: ``out`` exists and ``overwrite`` is False.
     """
     base = profile if isinstance(profile, Profile) else get_profile(profile)
-    config = base.replace(dataset=dataset, seeds=None if seeds is None else tuple(int(s) for s in seeds),
-                          sparsities=None if sparsities is None else tuple(check_sparsity(s) for s in sparsities),
-                          **settings)
-    out = _check_out(out, overwrite) if out is not None else None  # fail before hours of training, not after
+    config = base.replace(
+        dataset=dataset,
+        seeds=None if seeds is None else tuple(int(s) for s in seeds),
+        sparsities=None if sparsities is None else tuple(check_sparsity(s) for s in sparsities),
+        **settings,
+    )
+    out = (
+        _check_out(out, overwrite) if out is not None else None
+    )  # fail before hours of training, not after
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     train_set = load_dataset(config.dataset, "train", root=root, download=download)
     test_set = load_dataset(config.dataset, "test", root=root, download=download)
     thresholds = np.linspace(0.0, 1.0, config.thresholds)
     in_channels, num_classes = train_set.image_shape[0], len(train_set.classes)
-    fit = {"batch_size": config.batch_size, "device": device, "progress": False}  # one bar: over runs
+    fit = {
+        "batch_size": config.batch_size,
+        "device": device,
+        "progress": False,
+    }  # one bar: over runs
     tune = {**fit, "lr": config.finetune_lr}
 
     start = time.perf_counter()
     curves = []
-    tasks = tqdm(total=len(config.seeds) * (2 + 2 * len(config.sparsities)), desc="runs", disable=not progress)
+    tasks = tqdm(
+        total=len(config.seeds) * (2 + 2 * len(config.sparsities)),
+        desc="runs",
+        disable=not progress,
+    )
 
     def record(model, strategy, target, seed):
         curve = evaluate(model, test_set, thresholds, device)
@@ -127,30 +159,66 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
 
     for seed in config.seeds:
         joint = build_model(config, in_channels, num_classes, seed).to(device)
-        train(joint, train_set, config.train_epochs, scope="all", lr=config.lr, seed=seed, desc="train jointly", **fit)
+        train(
+            joint,
+            train_set,
+            config.train_epochs,
+            scope="all",
+            lr=config.lr,
+            seed=seed,
+            desc="train jointly",
+            **fit,
+        )
         record(joint, "dense", 0.0, seed)
         base_net = build_model(config, in_channels, num_classes, seed).to(device)
-        train(base_net, train_set, config.train_epochs, scope="base", lr=config.lr, seed=seed,
-              desc="train base network", **fit)
+        train(
+            base_net,
+            train_set,
+            config.train_epochs,
+            scope="base",
+            lr=config.lr,
+            seed=seed,
+            desc="train base network",
+            **fit,
+        )
         tasks.update()
         for target in config.sparsities:
-            pruned = prune_all_at_once(copy.deepcopy(joint), train_set, target, config.prune_steps,
-                                       config.finetune_epochs, seed=seed, **tune)
+            pruned = prune_all_at_once(
+                copy.deepcopy(joint),
+                train_set,
+                target,
+                config.prune_steps,
+                config.finetune_epochs,
+                seed=seed,
+                **tune,
+            )
             record(pruned, "all-at-once", target, seed)
-            pruned = prune_ordered(copy.deepcopy(base_net), train_set, target, config.prune_steps,
-                                   config.finetune_epochs, head_epochs=config.train_epochs, seed=seed,
-                                   head_lr=config.lr, **tune)
+            pruned = prune_ordered(
+                copy.deepcopy(base_net),
+                train_set,
+                target,
+                config.prune_steps,
+                config.finetune_epochs,
+                head_epochs=config.train_epochs,
+                seed=seed,
+                head_lr=config.lr,
+                **tune,
+            )
             record(pruned, "ordered", target, seed)
     tasks.close()
 
     results = pd.concat(curves, ignore_index=True)
     results.attrs["metadata"] = {
         "config": config.to_dict(),
-        "budgets": {"joint or base training epochs": config.train_epochs,
-                    "exit-head training epochs (ordered)": config.train_epochs,
-                    "pruning rounds per pool": config.prune_steps,
-                    "fine-tuning epochs per round": config.finetune_epochs},
-        "seeds": list(config.seeds), "versions": _versions(), "machine": _machine(device),
+        "budgets": {
+            "joint or base training epochs": config.train_epochs,
+            "exit-head training epochs (ordered)": config.train_epochs,
+            "pruning rounds per pool": config.prune_steps,
+            "fine-tuning epochs per round": config.finetune_epochs,
+        },
+        "seeds": list(config.seeds),
+        "versions": _versions(),
+        "machine": _machine(device),
         "wall_time_s": round(time.perf_counter() - start, 1),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -162,9 +230,13 @@ def run_experiment(profile: str | Profile = "fast", dataset: str | None = None, 
 def _check_out(out: str | os.PathLike, overwrite: bool) -> Path:
     out = Path(out)
     if out.suffix != ".csv":
-        raise ValueError(f"out must be a .csv path (a .json with the metadata goes beside it), got {out}")
+        raise ValueError(
+            f"out must be a .csv path (a .json with the metadata goes beside it), got {out}"
+        )
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) or choose another path")
+        raise FileExistsError(
+            f"{out} exists; pass overwrite=True (--overwrite) or choose another path"
+        )
     return out
 
 
@@ -177,7 +249,9 @@ def save_results(results: pd.DataFrame, out: str | os.PathLike, overwrite: bool 
     out = _check_out(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out, index=False)
-    out.with_suffix(".json").write_text(json.dumps(results.attrs.get("metadata", {}), indent=2) + "\n")
+    out.with_suffix(".json").write_text(
+        json.dumps(results.attrs.get("metadata", {}), indent=2) + "\n"
+    )
 
 
 def load_results(path: str | os.PathLike) -> pd.DataFrame:
@@ -203,11 +277,20 @@ def summarise(results: pd.DataFrame, tolerance: float = 0.01) -> pd.DataFrame:
 
     def per_run(run: pd.DataFrame) -> pd.Series:
         best = run["accuracy"].max()
-        return pd.Series({"sparsity reached": run["sparsity_all"].iloc[0],
-                          "final-exit accuracy": run[f"exit_{K}_accuracy"].iloc[0],
-                          "final-exit MFLOPs": run[f"exit_{K}_flops"].iloc[0] / 1e6,
-                          "best accuracy": best,
-                          f"MFLOPs within {tolerance * 100:g} pt of best": run.loc[run["accuracy"] >= best - tolerance, "flops"].min() / 1e6})
+        return pd.Series(
+            {
+                "sparsity reached": run["sparsity_all"].iloc[0],
+                "final-exit accuracy": run[f"exit_{K}_accuracy"].iloc[0],
+                "final-exit MFLOPs": run[f"exit_{K}_flops"].iloc[0] / 1e6,
+                "best accuracy": best,
+                f"MFLOPs within {tolerance * 100:g} pt of best": run.loc[
+                    run["accuracy"] >= best - tolerance, "flops"
+                ].min()
+                / 1e6,
+            }
+        )
 
-    runs = results.groupby(["strategy", "sparsity", "seed"], sort=False).apply(per_run, include_groups=False)
+    runs = results.groupby(["strategy", "sparsity", "seed"], sort=False).apply(
+        per_run, include_groups=False
+    )
     return runs.groupby(["strategy", "sparsity"], sort=False).mean()

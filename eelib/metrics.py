@@ -24,7 +24,10 @@ def best_accuracy_within(curve: pd.DataFrame, budgets) -> np.ndarray:
         float array like ``budgets``; NaN where no point is that cheap.
     """
     front = pareto_frontier(curve)
-    index = np.searchsorted(front["flops"].to_numpy(), np.asarray(budgets, dtype=float), side="right") - 1
+    index = (
+        np.searchsorted(front["flops"].to_numpy(), np.asarray(budgets, dtype=float), side="right")
+        - 1
+    )
     accuracy = front["accuracy"].to_numpy()[np.maximum(index, 0)]
     return np.where(index >= 0, accuracy, np.nan)
 
@@ -39,14 +42,23 @@ def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
     """
     K = num_exits(results)
     rows = []
-    for (target, seed), group in results[results["strategy"] != "dense"].groupby(["sparsity", "seed"]):
+    for (target, seed), group in results[results["strategy"] != "dense"].groupby(
+        ["sparsity", "seed"]
+    ):
         one, two = (group[group["strategy"] == s] for s in ("all-at-once", "ordered"))
         low = max(one["flops"].min(), two["flops"].min())
         high = min(one["flops"].max(), two["flops"].max())
         budgets = np.linspace(low, high, points)
         gap = 100 * (best_accuracy_within(one, budgets) - best_accuracy_within(two, budgets))
-        row = {"sparsity": target, "seed": seed, "budget_low": low, "budget_high": high,
-               "mean_gap": np.nanmean(gap), "min_gap": np.nanmin(gap), "max_gap": np.nanmax(gap)}
+        row = {
+            "sparsity": target,
+            "seed": seed,
+            "budget_low": low,
+            "budget_high": high,
+            "mean_gap": np.nanmean(gap),
+            "min_gap": np.nanmin(gap),
+            "max_gap": np.nanmax(gap),
+        }
         for k in range(1, K + 1):
             column = f"exit_{k}_accuracy"
             row[f"exit_{k}_gap"] = 100 * (one[column].iloc[0] - two[column].iloc[0])

@@ -20,7 +20,9 @@ PRUNABLE_TYPES = (nn.Conv2d, nn.Linear)
 
 def exit_head(channels: int, num_classes: int, pool: int) -> nn.Sequential:
     """A linear classifier on a stage's features: ``(N, channels, H, W)`` → logits ``(N, num_classes)``."""
-    return nn.Sequential(nn.AdaptiveAvgPool2d(pool), nn.Flatten(), nn.Linear(channels * pool * pool, num_classes))
+    return nn.Sequential(
+        nn.AdaptiveAvgPool2d(pool), nn.Flatten(), nn.Linear(channels * pool * pool, num_classes)
+    )
 
 
 class EarlyExitNetwork(nn.Module):
@@ -35,10 +37,17 @@ class EarlyExitNetwork(nn.Module):
     ``(N, num_classes)``, shallow to deep (the last is the final classifier's).
     """
 
-    def __init__(self, stages: Sequence[nn.Module], exit_heads: Sequence[nn.Module], final_classifier: nn.Module):
+    def __init__(
+        self,
+        stages: Sequence[nn.Module],
+        exit_heads: Sequence[nn.Module],
+        final_classifier: nn.Module,
+    ):
         super().__init__()
         if len(exit_heads) != len(stages) - 1:
-            raise ValueError(f"{len(stages)} stages need {len(stages) - 1} exit heads, got {len(exit_heads)}")
+            raise ValueError(
+                f"{len(stages)} stages need {len(stages) - 1} exit heads, got {len(exit_heads)}"
+            )
         self.stages = nn.ModuleList(stages)
         self.exit_heads = nn.ModuleList(exit_heads)
         self.final_classifier = final_classifier
@@ -87,9 +96,12 @@ class EarlyExitNetwork(nn.Module):
 
     def named_prunable(self, scope: str = "all") -> list[tuple[str, nn.Module]]:
         """``(name, layer)`` for every prunable layer in the scope; names look like ``"stage 2/0"``."""
-        return [(f"{part}/{name}" if name else part, m)
-                for part, module in self.parts(scope)
-                for name, m in module.named_modules() if isinstance(m, PRUNABLE_TYPES)]
+        return [
+            (f"{part}/{name}" if name else part, m)
+            for part, module in self.parts(scope)
+            for name, m in module.named_modules()
+            if isinstance(m, PRUNABLE_TYPES)
+        ]
 
 
 class EarlyExitCNN(EarlyExitNetwork):
@@ -114,19 +126,40 @@ class EarlyExitCNN(EarlyExitNetwork):
         ValueError: fewer than 2 widths, or a pool side that is not a positive integer.
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, widths: Sequence[int] = (16, 32, 64),
-                 head_pool: int = 2, final_pool: int | None = None):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        widths: Sequence[int] = (16, 32, 64),
+        head_pool: int = 2,
+        final_pool: int | None = None,
+    ):
         if len(widths) < 2:
-            raise ValueError(f"an early-exit CNN needs at least 2 stages, got widths={tuple(widths)}")
+            raise ValueError(
+                f"an early-exit CNN needs at least 2 stages, got widths={tuple(widths)}"
+            )
         final_pool = head_pool if final_pool is None else final_pool
         for name, value in (("head_pool", head_pool), ("final_pool", final_pool)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} is the side of a pooled grid, a positive integer; got {value!r}")
+                raise ValueError(
+                    f"{name} is the side of a pooled grid, a positive integer; got {value!r}"
+                )
         channels = [in_channels, *widths]
-        stages = [nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                                nn.ReLU(inplace=True), nn.MaxPool2d(2))
-                  for c_in, c_out in zip(channels, channels[1:])]
+        stages = [
+            nn.Sequential(
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            )
+            for c_in, c_out in zip(channels, channels[1:])
+        ]
         heads = [exit_head(w, num_classes, head_pool) for w in widths[:-1]]
         super().__init__(stages, heads, exit_head(widths[-1], num_classes, final_pool))
-        self.config = {"in_channels": in_channels, "num_classes": num_classes, "widths": list(widths),
-                       "head_pool": head_pool, "final_pool": final_pool}
+        self.config = {
+            "in_channels": in_channels,
+            "num_classes": num_classes,
+            "widths": list(widths),
+            "head_pool": head_pool,
+            "final_pool": final_pool,
+        }

@@ -12,10 +12,22 @@ from .experiment import num_exits
 # One look for every figure of the course: sized for the book's text column (about 8 inches at
 # 100 dpi), fonts readable there, light grids, no top/right spines.
 RC = {
-    "figure.figsize": (7.5, 3.8), "figure.dpi": 100, "savefig.dpi": 150, "figure.constrained_layout.use": True,
-    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10,
-    "legend.fontsize": 10, "figure.titlesize": 13, "axes.grid": True, "grid.alpha": 0.3,
-    "axes.spines.top": False, "axes.spines.right": False, "image.cmap": "viridis",
+    "figure.figsize": (7.5, 3.8),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "figure.constrained_layout.use": True,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "figure.titlesize": 13,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "image.cmap": "viridis",
 }
 
 
@@ -27,9 +39,24 @@ def use_style() -> None:
     mpl.rcParams.update(RC)
 
 
-STYLE = {"dense": {"color": "0.4", "linestyle": "--", "label": "dense (unpruned)"},
-         "all-at-once": {"color": "tab:blue", "label": "all at once"},
-         "ordered": {"color": "tab:orange", "label": "ordered"}}
+def glue(name: str, fig) -> None:
+    """Store ``fig`` under ``name`` for the book (MyST-NB's ``glue``), so another page can show it.
+
+    Does nothing where MyST-NB is not installed (Colab, Binder): the notebook shows the figure as
+    usual either way.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, fig, display=False)
+
+
+STYLE = {
+    "dense": {"color": "0.4", "linestyle": "--", "label": "dense (unpruned)"},
+    "all-at-once": {"color": "tab:blue", "label": "all at once"},
+    "ordered": {"color": "tab:orange", "label": "ordered"},
+}
 
 
 def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True, axes=None):
@@ -50,20 +77,33 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     pruned = results[results["strategy"] != "dense"]
     sparsities = sorted(pruned["sparsity"].unique()) if sparsities is None else list(sparsities)
     if axes is None:
-        fig, axes = plt.subplots(1, len(sparsities), figsize=(min(2.8 * len(sparsities), 9), 3.6), sharey=True,
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            1,
+            len(sparsities),
+            figsize=(min(2.8 * len(sparsities), 9), 3.6),
+            sharey=True,
+            squeeze=False,
+        )
         axes = axes[0]
     K = num_exits(results)
     for ax, s in zip(axes, sparsities):
-        shown = pd.concat([results[results["strategy"] == "dense"], pruned[pruned["sparsity"] == s]])
+        shown = pd.concat(
+            [results[results["strategy"] == "dense"], pruned[pruned["sparsity"] == s]]
+        )
         for (strategy, seed), run in shown.groupby(["strategy", "seed"], sort=False):
             line = pareto_frontier(run) if frontier else run.sort_values("flops")
             style = dict(STYLE.get(strategy, {"label": strategy}))
             if seed != shown["seed"].iloc[0]:
                 style["label"] = None
             ax.plot(line["flops"] / 1e6, 100 * line["accuracy"], marker=".", markersize=3, **style)
-            ax.plot(run[f"exit_{K}_flops"].iloc[0] / 1e6, 100 * run[f"exit_{K}_accuracy"].iloc[0], marker="*",
-                    markersize=10, color=style.get("color"), linestyle="none")
+            ax.plot(
+                run[f"exit_{K}_flops"].iloc[0] / 1e6,
+                100 * run[f"exit_{K}_accuracy"].iloc[0],
+                marker="*",
+                markersize=10,
+                color=style.get("color"),
+                linestyle="none",
+            )
         ax.set_title(f"sparsity {s:.0%}")
         ax.set_xlabel("mean MFLOPs per sample")
     axes[0].set_ylabel("test accuracy (%)")
@@ -71,4 +111,3 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     fig = axes[0].figure
     fig.suptitle("Accuracy–FLOPs trade-off as τ moves (★ = final exit alone)")
     return fig
-

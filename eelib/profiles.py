@@ -52,8 +52,10 @@ class Profile:
         """A copy with some settings changed; None values are ignored. Unknown names → ValueError."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
-            raise ValueError(f"unknown profile setting(s) {sorted(unknown)}; known: "
-                             f"{[f.name for f in dataclasses.fields(self)]}")
+            raise ValueError(
+                f"unknown profile setting(s) {sorted(unknown)}; known: "
+                f"{[f.name for f in dataclasses.fields(self)]}"
+            )
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def to_dict(self) -> dict:
@@ -62,12 +64,20 @@ class Profile:
 
 PROFILES = {
     "fast": Profile(
-        name="fast", dataset="fashion-mnist-mini",
-        description="the mini Fashion-MNIST subset, one seed: each notebook in minutes on a laptop CPU"),
+        name="fast",
+        dataset="fashion-mnist-mini",
+        description="the mini Fashion-MNIST subset, one seed: each notebook in minutes on a laptop CPU",
+    ),
     "full": Profile(
-        name="full", dataset="fashion-mnist", train_epochs=8, prune_steps=4, finetune_epochs=1,
-        sparsities=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98), seeds=(0, 1, 2),
-        description="the full Fashion-MNIST, three seeds: about an hour on a CPU, minutes on a GPU"),
+        name="full",
+        dataset="fashion-mnist",
+        train_epochs=8,
+        prune_steps=4,
+        finetune_epochs=1,
+        sparsities=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98),
+        seeds=(0, 1, 2),
+        description="the full Fashion-MNIST, three seeds: about an hour on a CPU, minutes on a GPU",
+    ),
 }
 
 

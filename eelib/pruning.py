@@ -15,7 +15,6 @@ from __future__ import annotations
 import numbers
 
 import pandas as pd
-import torch
 from torch.nn.utils import prune
 from torch.utils.data import Dataset
 
@@ -40,13 +39,19 @@ def sparsity(model: EarlyExitNetwork, scope: str = "all") -> float:
 
 def _masked(model: EarlyExitNetwork, scope: str) -> int:
     """How many of the scope's weights a pruning mask already removes."""
-    return sum(int((m.weight_mask == 0).sum()) for m, _ in model.prunable(scope) if hasattr(m, "weight_mask"))
+    return sum(
+        int((m.weight_mask == 0).sum())
+        for m, _ in model.prunable(scope)
+        if hasattr(m, "weight_mask")
+    )
 
 
 def check_sparsity(value, name: str = "sparsity") -> float:
     """``value`` as a float if it is a number in [0, 1), else ValueError saying so."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a fraction in [0, 1) (0.9 means 90 % of weights removed), got {value!r}")
+        raise ValueError(
+            f"{name} must be a fraction in [0, 1) (0.9 means 90 % of weights removed), got {value!r}"
+        )
     return float(value)
 
 
@@ -73,11 +78,15 @@ def global_magnitude_prune(model: EarlyExitNetwork, sparsity: float, scope: str 
     _, total = _zeros_and_total(model, scope)
     target, already = round(target_fraction * total), _masked(model, scope)
     if target < already:
-        raise ValueError(f"scope {scope!r} is already pruned to {already / total:.4f}; a target of "
-                         f"{target_fraction} would need weights back. Start from an unpruned copy instead.")
+        raise ValueError(
+            f"scope {scope!r} is already pruned to {already / total:.4f}; a target of "
+            f"{target_fraction} would need weights back. Start from an unpruned copy instead."
+        )
     if target > already:
         # The amount counts weights among those still unmasked (PruningContainer semantics).
-        prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=target - already)
+        prune.global_unstructured(
+            params, pruning_method=prune.L1Unstructured, amount=target - already
+        )
 
 
 def sparsity_schedule(target: float, steps: int) -> list[float]:
@@ -101,8 +110,14 @@ def layer_sparsity(model: EarlyExitNetwork) -> pd.DataFrame:
     rows = []
     for name, m in model.named_prunable("all"):
         zeros = int((m.weight == 0).sum())
-        rows.append({"layer": name, "part": name.split("/")[0], "weights": m.weight.numel(),
-                     "sparsity": zeros / m.weight.numel()})
+        rows.append(
+            {
+                "layer": name,
+                "part": name.split("/")[0],
+                "weights": m.weight.numel(),
+                "sparsity": zeros / m.weight.numel(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -118,8 +133,16 @@ def part_sparsity(model: EarlyExitNetwork) -> pd.Series:
     return (zeros / layers.groupby("part", sort=False)["weights"].sum()).rename("sparsity")
 
 
-def iterative_prune(model: EarlyExitNetwork, train_set: Dataset, target: float, steps: int, finetune_epochs: int,
-                    scope: str, seed: int = 0, **train_kwargs) -> None:
+def iterative_prune(
+    model: EarlyExitNetwork,
+    train_set: Dataset,
+    target: float,
+    steps: int,
+    finetune_epochs: int,
+    scope: str,
+    seed: int = 0,
+    **train_kwargs,
+) -> None:
     """``steps`` rounds of (global magnitude prune of ``scope`` → fine-tune ``scope``) up to ``target``.
 
     The sparsity after round t follows :func:`sparsity_schedule`. Fine-tuning trains the same scope
@@ -128,12 +151,26 @@ def iterative_prune(model: EarlyExitNetwork, train_set: Dataset, target: float, 
     """
     for t, step_target in enumerate(sparsity_schedule(target, steps)):
         global_magnitude_prune(model, step_target, scope)
-        train(model, train_set, finetune_epochs, scope=scope, seed=seed + t,
-              desc=f"fine-tune {scope} at {step_target:.0%}", **train_kwargs)
+        train(
+            model,
+            train_set,
+            finetune_epochs,
+            scope=scope,
+            seed=seed + t,
+            desc=f"fine-tune {scope} at {step_target:.0%}",
+            **train_kwargs,
+        )
 
 
-def prune_all_at_once(model: EarlyExitNetwork, train_set: Dataset, sparsity: float, steps: int = 1,
-                      finetune_epochs: int = 1, seed: int = 0, **train_kwargs) -> EarlyExitNetwork:
+def prune_all_at_once(
+    model: EarlyExitNetwork,
+    train_set: Dataset,
+    sparsity: float,
+    steps: int = 1,
+    finetune_epochs: int = 1,
+    seed: int = 0,
+    **train_kwargs,
+) -> EarlyExitNetwork:
     """Strategy 1 (paper §3): prune the whole early-exit network in one pool, fine-tuning jointly.
 
     Args:
@@ -152,9 +189,17 @@ def prune_all_at_once(model: EarlyExitNetwork, train_set: Dataset, sparsity: flo
     return model
 
 
-def prune_ordered(model: EarlyExitNetwork, train_set: Dataset, sparsity: float, steps: int = 1,
-                  finetune_epochs: int = 1, head_epochs: int = 1, seed: int = 0, head_lr: float | None = None,
-                  **train_kwargs) -> EarlyExitNetwork:
+def prune_ordered(
+    model: EarlyExitNetwork,
+    train_set: Dataset,
+    sparsity: float,
+    steps: int = 1,
+    finetune_epochs: int = 1,
+    head_epochs: int = 1,
+    seed: int = 0,
+    head_lr: float | None = None,
+    **train_kwargs,
+) -> EarlyExitNetwork:
     """Strategy 2 (paper §3): prune the base network first, then train and prune the exit heads.
 
     1. prune the base network's pool (backbone + final classifier) to ``sparsity`` in ``steps``
@@ -174,10 +219,29 @@ def prune_ordered(model: EarlyExitNetwork, train_set: Dataset, sparsity: float, 
         ValueError: ``sparsity`` outside [0, 1).
     """
     check_sparsity(sparsity)
-    iterative_prune(model, train_set, sparsity, steps, finetune_epochs, "base", seed, **train_kwargs)
+    iterative_prune(
+        model, train_set, sparsity, steps, finetune_epochs, "base", seed, **train_kwargs
+    )
     head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
-    train(model, train_set, head_epochs, scope="exits", seed=seed + steps, desc="train exit heads", **head_kwargs)
-    iterative_prune(model, train_set, sparsity, steps, finetune_epochs, "exits", seed + steps + 1, **train_kwargs)
+    train(
+        model,
+        train_set,
+        head_epochs,
+        scope="exits",
+        seed=seed + steps,
+        desc="train exit heads",
+        **head_kwargs,
+    )
+    iterative_prune(
+        model,
+        train_set,
+        sparsity,
+        steps,
+        finetune_epochs,
+        "exits",
+        seed + steps + 1,
+        **train_kwargs,
+    )
     return model
 
 

@@ -16,13 +16,19 @@ from tqdm.auto import trange
 from .models import EarlyExitNetwork
 
 
-def _loss_weights(model: EarlyExitNetwork, scope: str, exit_weights: Sequence[float] | None) -> torch.Tensor:
+def _loss_weights(
+    model: EarlyExitNetwork, scope: str, exit_weights: Sequence[float] | None
+) -> torch.Tensor:
     K = model.num_exits
     if exit_weights is not None:
         if scope != "all":
-            raise ValueError(f"exit_weights apply to joint training (scope='all'), not scope={scope!r}")
+            raise ValueError(
+                f"exit_weights apply to joint training (scope='all'), not scope={scope!r}"
+            )
         if len(exit_weights) != K or any(w < 0 for w in exit_weights):
-            raise ValueError(f"exit_weights needs {K} non-negative numbers, one per exit, got {list(exit_weights)}")
+            raise ValueError(
+                f"exit_weights needs {K} non-negative numbers, one per exit, got {list(exit_weights)}"
+            )
         return torch.as_tensor(exit_weights, dtype=torch.float32)
     weights = {"all": [1.0] * K, "base": [0.0] * (K - 1) + [1.0], "exits": [1.0] * (K - 1) + [0.0]}
     if scope not in weights:
@@ -30,9 +36,19 @@ def _loss_weights(model: EarlyExitNetwork, scope: str, exit_weights: Sequence[fl
     return torch.tensor(weights[scope])
 
 
-def train(model: EarlyExitNetwork, dataset: Dataset, epochs: int, scope: str = "all", lr: float = 1e-3,
-          batch_size: int = 64, seed: int = 0, exit_weights: Sequence[float] | None = None,
-          device: str | torch.device | None = None, progress: bool = True, desc: str | None = None) -> list[float]:
+def train(
+    model: EarlyExitNetwork,
+    dataset: Dataset,
+    epochs: int,
+    scope: str = "all",
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    exit_weights: Sequence[float] | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> list[float]:
     """Train the part of ``model`` that ``scope`` names with Adam, in place.
 
     Args:
@@ -65,10 +81,16 @@ def train(model: EarlyExitNetwork, dataset: Dataset, epochs: int, scope: str = "
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     weights = weights.to(device)
-    frozen = [p for _, part in model.parts("base") for p in part.parameters()] if scope == "exits" else []
+    frozen = (
+        [p for _, part in model.parts("base") for p in part.parameters()]
+        if scope == "exits"
+        else []
+    )
     trainable = [p for _, part in model.parts(scope) for p in part.parameters()]
     optimizer = torch.optim.Adam(trainable, lr=lr)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
+    )
     criterion = nn.CrossEntropyLoss()
     was_training, grad_flags = model.training, [p.requires_grad for p in frozen]
     history = []

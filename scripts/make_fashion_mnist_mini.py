@@ -21,14 +21,22 @@ SEED = 2022
 
 def balanced_indices(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted indices with ``per_class`` samples of every label, drawn without replacement."""
-    picks = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in np.unique(labels)]
+    picks = [
+        rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in np.unique(labels)
+    ]
     return np.sort(np.concatenate(picks))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", default=None, help="folder with the official idx files (default: eelib's search)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "eelib" / "assets" / MINI_FILE))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--root", default=None, help="folder with the official idx files (default: eelib's search)"
+    )
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parents[1] / "eelib" / "assets" / MINI_FILE)
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(SEED)
@@ -43,7 +51,9 @@ def main() -> None:
     np.savez_compressed(args.out, **arrays)
     digest = mini_digest(arrays)
     print(f"wrote {args.out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
-    print(f"SHA-256 {digest}" + ("" if digest == MINI_SHA256 else "  (update eelib.data.MINI_SHA256)"))
+    print(
+        f"SHA-256 {digest}" + ("" if digest == MINI_SHA256 else "  (update eelib.data.MINI_SHA256)")
+    )
 
 
 if __name__ == "__main__":

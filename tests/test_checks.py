@@ -33,7 +33,11 @@ def mask_right(weight, sparsity):
 
 def mask_signed(weight, sparsity):  # a classic mistake: ranks w, not |w|
     k = round(sparsity * weight.numel())
-    return torch.ones_like(weight) if k == 0 else (weight > weight.flatten().kthvalue(k).values).float()
+    return (
+        torch.ones_like(weight)
+        if k == 0
+        else (weight > weight.flatten().kthvalue(k).values).float()
+    )
 
 
 def stub(*args):

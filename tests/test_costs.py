@@ -71,10 +71,14 @@ def test_training_flops_follow_what_each_scope_trains(model):
     # Forward + backward (gradients of inputs and of weights) ≈ 3 × forward for joint training.
     assert 2.5 * forward < joint < 3.1 * forward
     assert base < joint, "the exit heads are not back-propagated"
-    assert forward < heads < 1.1 * forward, "frozen base: forward pass plus the heads' backward only"
+    assert forward < heads < 1.1 * forward, (
+        "frozen base: forward pass plus the heads' backward only"
+    )
     before = [p.clone() for p in model.parameters()]
     training_flops(model, shape, "all")
-    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), "model left unchanged"
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), (
+        "model left unchanged"
+    )
 
 
 def test_training_flops_refuses_an_unknown_scope(model):

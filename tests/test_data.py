@@ -39,15 +39,24 @@ def test_mini_subset_checksum_is_verified(monkeypatch):
         load_dataset()
 
 
-@pytest.mark.skipif(not eelib.data.DEBIAN_FASHION_MNIST.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not eelib.data.DEBIAN_FASHION_MNIST.is_dir(),
+    reason="Debian's dataset-fashion-mnist not installed",
+)
 def test_mini_subset_is_taken_from_the_official_files():
     from importlib import resources
-    with resources.as_file(resources.files("eelib") / "assets" / eelib.data.MINI_FILE) as path, np.load(path) as npz:
+
+    with (
+        resources.as_file(resources.files("eelib") / "assets" / eelib.data.MINI_FILE) as path,
+        np.load(path) as npz,
+    ):
         for split in ("train", "test"):
             full = load_dataset("fashion-mnist", split)
             idx = torch.from_numpy(npz[f"{split}_indices"].astype(np.int64))
             assert torch.equal(full.data[idx], torch.from_numpy(npz[f"{split}_images"]))
-            assert torch.equal(full.targets[idx], torch.from_numpy(npz[f"{split}_labels"].astype(np.int64)))
+            assert torch.equal(
+                full.targets[idx], torch.from_numpy(npz[f"{split}_labels"].astype(np.int64))
+            )
 
 
 def test_unknown_name_and_split():
@@ -103,7 +112,11 @@ def test_missing_data_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch)
     with pytest.raises(FileNotFoundError) as error:
         load_dataset("fashion-mnist", root=tmp_path)
     message = str(error.value)
-    assert str(tmp_path) in message and "dataset-fashion-mnist" in message and "download=True" in message
+    assert (
+        str(tmp_path) in message
+        and "dataset-fashion-mnist" in message
+        and "download=True" in message
+    )
     with pytest.raises(FileNotFoundError, match="CIFAR-10 is not on disk"):
         load_dataset("cifar10", root=tmp_path)
 
@@ -120,7 +133,18 @@ def _fake_cifar10(root):
         with open(folder / name, "wb") as f:
             pickle.dump({"data": data, "labels": labels}, f)
         pixels[name] = (data, labels)
-    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    classes = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump({"label_names": classes}, f)
     return pixels
@@ -130,7 +154,10 @@ def test_cifar10_in_its_on_disk_format(tmp_path, monkeypatch):
     pixels = _fake_cifar10(tmp_path)
     # The real files are checked against torchvision's MD5 sums; these made-up ones cannot match.
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: True)
-    train, test = load_dataset("cifar10", "train", root=tmp_path), load_dataset("cifar10", "test", root=tmp_path)
+    train, test = (
+        load_dataset("cifar10", "train", root=tmp_path),
+        load_dataset("cifar10", "test", root=tmp_path),
+    )
     assert train.data.shape == (20, 32, 32, 3) and test.data.shape == (4, 32, 32, 3)
     assert train.data.dtype == torch.uint8 and train.classes[0] == "airplane"
     data, labels = pixels["test_batch"]

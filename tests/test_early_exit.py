@@ -12,9 +12,13 @@ def _probs(rows):
 
 
 def test_confidence_rule_on_hand_made_probabilities():
-    probs = _probs([[[0.9, 0.1], [0.6, 0.4], [0.5, 0.5]],
-                    [[0.2, 0.8], [0.3, 0.7], [0.55, 0.45]],
-                    [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]])
+    probs = _probs(
+        [
+            [[0.9, 0.1], [0.6, 0.4], [0.5, 0.5]],
+            [[0.2, 0.8], [0.3, 0.7], [0.55, 0.45]],
+            [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
+        ]
+    )
     assert confidence_exit(probs, 0.8).tolist() == [0, 2, 2]
     assert confidence_exit(probs, 0.7).tolist() == [0, 1, 2]
     assert confidence_exit(probs, 0.6).tolist() == [0, 0, 2], "≥: a confidence equal to τ leaves"
@@ -28,7 +32,9 @@ def test_threshold_outside_unit_interval_is_refused(bad):
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         confidence_exit(torch.full((2, 3, 4), 0.25), bad)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        tradeoff_curve(torch.full((2, 3, 4), 0.25), torch.zeros(3, dtype=torch.int64), [1.0, 2.0], [0.5, bad])
+        tradeoff_curve(
+            torch.full((2, 3, 4), 0.25), torch.zeros(3, dtype=torch.int64), [1.0, 2.0], [0.5, bad]
+        )
 
 
 def _random_case(K=4, N=500, C=10, seed=0):
@@ -60,7 +66,9 @@ def test_curve_ends():
     acc = exit_accuracy(probs, labels)
     assert curve.loc[0, "exit_1"] == 1.0 and curve.loc[0, "flops"] == costs[0].item()
     assert curve.loc[0, "accuracy"] == pytest.approx(acc[0].item())
-    assert curve.loc[1, "exit_3"] == 1.0 and curve.loc[1, "accuracy"] == pytest.approx(acc[2].item())
+    assert curve.loc[1, "exit_3"] == 1.0 and curve.loc[1, "accuracy"] == pytest.approx(
+        acc[2].item()
+    )
     assert list(curve.columns) == ["threshold", "accuracy", "flops", "exit_1", "exit_2", "exit_3"]
     assert np.allclose(curve[["exit_1", "exit_2", "exit_3"]].sum(axis=1), 1.0)
 
@@ -74,7 +82,9 @@ def test_curve_shape_errors():
 
 
 def test_pareto_frontier_keeps_only_non_dominated_points():
-    curve = pd.DataFrame({"flops": [1, 2, 2, 3, 4, 5, 5], "accuracy": [0.5, 0.7, 0.6, 0.65, 0.8, 0.8, 0.9]})
+    curve = pd.DataFrame(
+        {"flops": [1, 2, 2, 3, 4, 5, 5], "accuracy": [0.5, 0.7, 0.6, 0.65, 0.8, 0.8, 0.9]}
+    )
     front = pareto_frontier(curve)
     assert list(zip(front["flops"], front["accuracy"])) == [(1, 0.5), (2, 0.7), (4, 0.8), (5, 0.9)]
 

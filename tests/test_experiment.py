@@ -6,7 +6,14 @@ from eelib import get_profile, load_results, num_exits, run_experiment, save_res
 from eelib.__main__ import main
 from eelib.plots import plot_tradeoff
 
-TINY = dict(train_epochs=1, prune_steps=1, finetune_epochs=1, thresholds=11, widths=(8, 16, 32), progress=False)
+TINY = dict(
+    train_epochs=1,
+    prune_steps=1,
+    finetune_epochs=1,
+    thresholds=11,
+    widths=(8, 16, 32),
+    progress=False,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +47,9 @@ def test_results_are_saved_with_metadata_and_never_overwritten(results):
     with pytest.raises(FileExistsError, match="overwrite"):
         run_experiment("fast", sparsities=[0.8], out=out, **TINY)
     with pytest.raises(ValueError, match=r"\.csv"):
-        save_results(df, out.with_suffix(".json"), overwrite=True)  # would write the JSON over the CSV
+        save_results(
+            df, out.with_suffix(".json"), overwrite=True
+        )  # would write the JSON over the CSV
 
 
 def test_summary_and_plot(results):
@@ -65,8 +74,18 @@ def test_bad_settings_are_refused():
 
 def test_command_line(tmp_path, capsys):
     out = tmp_path / "cli.csv"
-    args = ["reproduce", "--sparsities", "0.5", "--train-epochs", "1", "--prune-steps", "1", "--no-progress",
-            "--out", str(out)]
+    args = [
+        "reproduce",
+        "--sparsities",
+        "0.5",
+        "--train-epochs",
+        "1",
+        "--prune-steps",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "all-at-once" in printed and "ordered" in printed and out.exists()

@@ -70,8 +70,12 @@ class TestNotebook:
         assert "This notebook ran in" in source(cells(path, "code")[-1])
 
     def test_code_lines_fit_the_book_column(self, path):
-        wide = [line for c in cells(path, "code") for line in source(c).splitlines()
-                if len(line) > MAX_LINE]
+        wide = [
+            line
+            for c in cells(path, "code")
+            for line in source(c).splitlines()
+            if len(line) > MAX_LINE
+        ]
         assert not wide, f"{len(wide)} code lines over {MAX_LINE} characters: {wide[:3]}"
 
     def test_no_absolute_paths(self, path):
@@ -80,7 +84,11 @@ class TestNotebook:
 
     def test_every_citation_is_in_the_bibliography(self, path):
         text = "\n".join(source(c) for c in cells(path, "markdown"))
-        keys = {k.strip() for group in re.findall(r"\{cite[tp]?\}`([^`]+)`", text) for k in group.split(",")}
+        keys = {
+            k.strip()
+            for group in re.findall(r"\{cite[tp]?\}`([^`]+)`", text)
+            for k in group.split(",")
+        }
         assert keys <= BIB_KEYS, f"not in book/references.bib: {keys - BIB_KEYS}"
 
     def test_solutions_sit_in_nbgrader_solution_cells_folded_in_the_book(self, path):
@@ -90,8 +98,14 @@ class TestNotebook:
             meta = cell["metadata"].get("nbgrader", {})
             assert marked == bool(meta.get("solution")), source(cell)[:80]
             if marked:
-                assert source(cell).count("### BEGIN SOLUTION") == source(cell).count("### END SOLUTION") == 1
-                assert "hide-input" in cell["metadata"].get("tags", []), "solutions are behind a toggle"
+                assert (
+                    source(cell).count("### BEGIN SOLUTION")
+                    == source(cell).count("### END SOLUTION")
+                    == 1
+                )
+                assert "hide-input" in cell["metadata"].get("tags", []), (
+                    "solutions are behind a toggle"
+                )
                 ids.append(meta["grade_id"])
         assert len(ids) == len(set(ids)), "grade_id must be unique within a notebook"
 
@@ -99,13 +113,23 @@ class TestNotebook:
 def test_chapters_1_to_3_have_two_to_four_exercises():
     for path in NOTEBOOKS:
         if path.stem[:2] in {"01", "02", "03"}:
-            solutions = [c for c in cells(path) if c["metadata"].get("nbgrader", {}).get("solution")]
+            solutions = [
+                c for c in cells(path) if c["metadata"].get("nbgrader", {}).get("solution")
+            ]
             assert 2 <= len(solutions) <= 4, path.name
 
 
 def test_student_version_has_stubs_and_no_solutions(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_student.py"), str(ROOT / "notebooks"),
-                    str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_student.py"),
+            str(ROOT / "notebooks"),
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     made = sorted(tmp_path.glob("*.ipynb"))
     assert [p.name for p in made] == [p.name for p in NOTEBOOKS]
     for student, original in zip(made, NOTEBOOKS):
@@ -122,8 +146,13 @@ def test_nbgrader_generate_assignment_accepts_the_notebooks(tmp_path):
         shutil.copy(path, source_dir)
     bin_dir = Path(sys.executable).parent  # nbgrader calls alembic from the same environment
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    run = subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", "course", "--force"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(bin_dir / "nbgrader"), "generate_assignment", "course", "--force"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     released = sorted((tmp_path / "release" / "course").glob("*.ipynb"))
     assert [p.name for p in released] == [p.name for p in NOTEBOOKS]

@@ -3,8 +3,17 @@ import copy
 import pytest
 import torch
 
-from eelib import (EarlyExitCNN, global_magnitude_prune, layer_sparsity, part_sparsity, prune_all_at_once, prune_ordered, remove_masks, sparsity,
-                   sparsity_schedule)
+from eelib import (
+    EarlyExitCNN,
+    global_magnitude_prune,
+    layer_sparsity,
+    part_sparsity,
+    prune_all_at_once,
+    prune_ordered,
+    remove_masks,
+    sparsity,
+    sparsity_schedule,
+)
 
 
 def _weights(model, scope):
@@ -63,7 +72,9 @@ def test_schedule():
     assert len(steps) == 3 and steps[-1] == pytest.approx(0.9)
     remaining = [1 - s for s in [0.0, *steps]]
     ratios = [b / a for a, b in zip(remaining, remaining[1:])]
-    assert ratios == pytest.approx([ratios[0]] * 3), "each step removes the same fraction of what is left"
+    assert ratios == pytest.approx([ratios[0]] * 3), (
+        "each step removes the same fraction of what is left"
+    )
     with pytest.raises(ValueError):
         sparsity_schedule(0.9, 0)
 
@@ -72,7 +83,9 @@ def test_layer_sparsity_table_and_remove_masks(model):
     global_magnitude_prune(model, 0.8)
     table = layer_sparsity(model)
     assert list(table.columns) == ["layer", "part", "weights", "sparsity"]
-    assert (table["weights"] * table["sparsity"]).sum() / table["weights"].sum() == pytest.approx(sparsity(model))
+    assert (table["weights"] * table["sparsity"]).sum() / table["weights"].sum() == pytest.approx(
+        sparsity(model)
+    )
     assert set(table["part"]) == {"stage 1", "stage 2", "stage 3", "exit 1", "exit 2", "final"}
     remove_masks(model)
     assert not any(k.endswith("_mask") for k in model.state_dict())
@@ -99,7 +112,9 @@ def test_part_sparsity_weights_each_layer_by_its_size(model):
     assert zeros / layers["weights"].sum() == pytest.approx(sparsity(model))
     for part, value in parts.items():
         rows = layers[layers["part"] == part]
-        assert value == pytest.approx((rows["sparsity"] * rows["weights"]).sum() / rows["weights"].sum())
+        assert value == pytest.approx(
+            (rows["sparsity"] * rows["weights"]).sum() / rows["weights"].sum()
+        )
 
 
 def test_global_pool_strips_heads_that_read_a_wide_grid():

@@ -28,7 +28,9 @@ def test_heads_only_training_freezes_the_base(model, tiny_set):
     train(model, tiny_set, 1, scope="exits", batch_size=16, progress=False)
     for name, part in model.parts("base"):
         after = _state(part)
-        assert all(torch.equal(base_before[name][k], after[k]) for k in after), f"{name} changed (BatchNorm too)"
+        assert all(torch.equal(base_before[name][k], after[k]) for k in after), (
+            f"{name} changed (BatchNorm too)"
+        )
     assert not all(torch.equal(heads_before[k], v) for k, v in _state(model.exit_heads).items())
     assert all(p.requires_grad for p in model.parameters()), "freezing is undone afterwards"
 
