@@ -2,7 +2,8 @@
 
 One concept per module: ``data``, ``models``, ``training``, ``pruning``, ``costs`` (FLOPs),
 ``early_exit`` (exit policy and curves), ``profiles``, ``experiment``, ``metrics``, ``plots``,
-``checks`` (answer checks for the exercises), ``widgets`` (the explorer of chapter 6).
+``checks`` (answer checks for the exercises), ``widgets`` (the explorer of chapter 6),
+``latency`` (measured time per exit), ``structured`` (channel pruning with Torch-Pruning).
 """
 
 from . import checks, metrics, plots, widgets
@@ -10,12 +11,16 @@ from .costs import dense_layer_flops, exit_costs, layer_costs, training_flops
 from .data import DATASETS, ImageDataset, load_dataset
 from .early_exit import (
     confidence_exit,
+    entropy_exit,
     exit_accuracy,
     pareto_frontier,
+    patience_exit,
     predict_all_exits,
+    rule_curve,
     tradeoff_curve,
 )
 from .experiment import STRATEGIES, load_results, num_exits, run_experiment, save_results, summarise
+from .latency import exit_latency, run_to_exit
 from .metrics import best_accuracy_within, compare_strategies
 from .models import EarlyExitCNN, EarlyExitNetwork
 from .profiles import PROFILES, Profile, get_profile
@@ -29,6 +34,7 @@ from .pruning import (
     sparsity,
     sparsity_schedule,
 )
+from .structured import structured_prune
 from .training import train
 
 __version__ = "0.1.0"
@@ -48,6 +54,8 @@ __all__ = [
     "best_accuracy_within",
     "compare_strategies",
     "confidence_exit",
+    "entropy_exit",
+    "exit_latency",
     "dense_layer_flops",
     "exit_accuracy",
     "exit_costs",
@@ -59,15 +67,19 @@ __all__ = [
     "load_results",
     "num_exits",
     "pareto_frontier",
+    "patience_exit",
     "part_sparsity",
     "predict_all_exits",
     "prune_all_at_once",
     "prune_ordered",
     "remove_masks",
+    "rule_curve",
     "run_experiment",
+    "run_to_exit",
     "save_results",
     "sparsity",
     "sparsity_schedule",
+    "structured_prune",
     "summarise",
     "tradeoff_curve",
     "train",

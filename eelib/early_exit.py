@@ -3,10 +3,13 @@
 Policy (Görmez & Koyuncu, 2022, §3; the max-softmax rule of BranchyNet-style early exiting): at
 exit k < K a sample leaves when its maximum softmax probability is ≥ τ; the final exit takes every
 sample still left. Sweeping τ over [0, 1] traces accuracy against the mean FLOPs per sample.
+Two other rules, beyond the paper: the softmax entropy (:func:`entropy_exit`) and patience, the
+agreement of consecutive exits (:func:`patience_exit`); :func:`rule_curve` sweeps any rule.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -69,6 +72,13 @@ def _check_probs(probs: torch.Tensor) -> None:
         )
 
 
+def _first_exit(leaves: torch.Tensor) -> torch.Tensor:
+    """Index of the first True along dim 0 of ``(K, N)``; the last exit takes everyone left."""
+    leaves = leaves.clone()
+    leaves[-1] = True
+    return leaves.int().argmax(dim=0)  # argmax returns the first maximum
+
+
 def confidence_exit(probs: torch.Tensor, threshold: float) -> torch.Tensor:
     """The exit each sample takes under the max-softmax confidence rule.
 
@@ -84,9 +94,99 @@ def confidence_exit(probs: torch.Tensor, threshold: float) -> torch.Tensor:
     """
     threshold = check_threshold(threshold)
     _check_probs(probs)
-    leaves = probs.max(dim=2).values >= threshold  # (K, N)
-    leaves[-1] = True  # the final exit takes everyone left
-    return leaves.int().argmax(dim=0)  # first True along the exits
+    return _first_exit(probs.max(dim=2).values >= threshold)
+
+
+def entropy_exit(probs: torch.Tensor, threshold: float) -> torch.Tensor:
+    """The exit each sample takes under the entropy rule (BranchyNet's, Teerapittayanon et al., 2016).
+
+    A sample leaves at the first exit k < K whose softmax entropy, normalised by log C to [0, 1],
+    is at most ``threshold``: low entropy means a confident, peaked prediction. ``threshold`` 1
+    lets every sample leave at exit 1, 0 only exactly one-hot predictions.
+
+    Args:
+        probs: ``(K, N, C)`` softmax probabilities, shallow exit first.
+        threshold: in [0, 1].
+
+    Returns:
+        int64 ``(N,)``, exit indices 0..K−1.
+
+    Raises:
+        ValueError: ``threshold`` outside [0, 1] or ``probs`` not 3-dimensional.
+    """
+    threshold = check_threshold(threshold)
+    _check_probs(probs)
+    entropy = -(probs * probs.clamp_min(1e-12).log()).sum(dim=2) / math.log(probs.shape[2])
+    return _first_exit(entropy <= threshold)
+
+
+def patience_exit(probs: torch.Tensor, patience: int) -> torch.Tensor:
+    """The exit each sample takes under the patience rule (PABEE, Zhou et al., 2020, "BERT Loses Patience").
+
+    A sample leaves at the first exit k whose prediction (arg-max) is the same as at the
+    ``patience − 1`` exits before it: the last ``patience`` exits agree. ``patience`` 1 leaves at
+    exit 1; a patience larger than the number of exits sends everyone to the final exit.
+
+    Args:
+        probs: ``(K, N, C)`` softmax probabilities (or logits: only the arg-max is used).
+        patience: a positive integer.
+
+    Returns:
+        int64 ``(N,)``, exit indices 0..K−1.
+
+    Raises:
+        ValueError: ``patience`` not a positive integer or ``probs`` not 3-dimensional.
+    """
+    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
+        raise ValueError(
+            f"patience is how many consecutive exits must agree, a positive integer; got {patience!r}"
+        )
+    _check_probs(probs)
+    predictions = probs.argmax(dim=2)  # (K, N)
+    run = torch.ones_like(predictions)  # how many exits up to k agree with exit k
+    for k in range(1, len(predictions)):
+        run[k] = torch.where(predictions[k] == predictions[k - 1], run[k - 1] + 1, 1)
+    return _first_exit(run >= patience)
+
+
+def rule_curve(probs: torch.Tensor, labels: torch.Tensor, costs, rule, values) -> pd.DataFrame:
+    """Accuracy and mean cost of any exit rule for each of its parameter values.
+
+    Args:
+        probs: ``(K, N, C)`` softmax probabilities.
+        labels: int64 ``(N,)``.
+        costs: ``(K,)`` cost of reaching each exit: FLOPs (:func:`eelib.exit_costs`) or measured
+            seconds (:func:`eelib.exit_latency`).
+        rule: ``rule(probs, value) → exits (N,)``, e.g. :func:`confidence_exit`,
+            :func:`entropy_exit` or :func:`patience_exit`.
+        values: the parameter values to sweep (thresholds, patiences).
+
+    Returns:
+        One row per value: ``value``, ``accuracy`` (fraction), ``cost`` (mean per sample, in the
+        unit of ``costs``) and ``exit_1`` … ``exit_K`` (fraction leaving at each exit).
+    """
+    _check_probs(probs)
+    K, N, _ = probs.shape
+    costs = torch.as_tensor(costs, dtype=torch.float64)
+    if costs.shape != (K,) or labels.shape != (N,):
+        raise ValueError(
+            f"probs {tuple(probs.shape)} needs costs ({K},) and labels ({N},), "
+            f"got {tuple(costs.shape)} and {tuple(labels.shape)}"
+        )
+    correct = probs.argmax(dim=2) == labels  # (K, N)
+    rows = []
+    for value in values:
+        exits = rule(probs, value)
+        shares = torch.bincount(exits, minlength=K).double() / N
+        rows.append(
+            {
+                "value": value,
+                "accuracy": correct[exits, torch.arange(N)].double().mean().item(),
+                "cost": (costs @ shares).item(),
+                **{f"exit_{k + 1}": shares[k].item() for k in range(K)},
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def exit_accuracy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
