@@ -167,7 +167,7 @@ def rule_curve(probs: torch.Tensor, labels: torch.Tensor, costs, rule, values) -
     """
     _check_probs(probs)
     K, N, _ = probs.shape
-    costs = torch.as_tensor(costs, dtype=torch.float64)
+    costs = torch.tensor(np.asarray(costs, dtype=np.float64))  # a copy, whatever came in
     if costs.shape != (K,) or labels.shape != (N,):
         raise ValueError(
             f"probs {tuple(probs.shape)} needs costs ({K},) and labels ({N},), "
