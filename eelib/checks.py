@@ -199,10 +199,10 @@ def check_prediction(name: str, guess: float | None, measured: float, tolerance:
         return _report(name, NOT_ANSWERED, "")
     if abs(guess - measured) <= tolerance:
         print(
-            f"✔ {name}: you guessed {guess:g}, measured {measured:.4g} — close (within {tolerance:g})."
+            f"✔ {name}: you guessed {guess:.4g}, measured {measured:.4g} — close (within {tolerance:g})."
         )
         return True
     print(
-        f"✘ {name}: you guessed {guess:g}, measured {measured:.4g}. What did the guess leave out?"
+        f"✘ {name}: you guessed {guess:.4g}, measured {measured:.4g}. What did the guess leave out?"
     )
     return False
