@@ -8,7 +8,7 @@ One concept per module: ``data``, ``models``, ``training``, ``pruning``, ``costs
 
 from . import checks, metrics, plots, widgets
 from .costs import dense_layer_flops, exit_costs, layer_costs, training_flops
-from .data import DATASETS, ImageDataset, load_dataset
+from .data import DATASETS, ImageDataset, load_dataset, validation_split
 from .early_exit import (
     confidence_exit,
     entropy_exit,
@@ -22,7 +22,7 @@ from .early_exit import (
 from .experiment import STRATEGIES, load_results, num_exits, run_experiment, save_results, summarise
 from .latency import exit_latency, run_to_exit
 from .metrics import best_accuracy_within, compare_strategies
-from .models import EarlyExitCNN, EarlyExitNetwork
+from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
 from .profiles import PROFILES, Profile, get_profile
 from .pruning import (
     global_magnitude_prune,
@@ -47,6 +47,7 @@ __all__ = [
     "DATASETS",
     "EarlyExitCNN",
     "EarlyExitNetwork",
+    "EarlyExitResNet",
     "ImageDataset",
     "PROFILES",
     "Profile",
@@ -84,4 +85,5 @@ __all__ = [
     "tradeoff_curve",
     "train",
     "training_flops",
+    "validation_split",
 ]

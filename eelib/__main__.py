@@ -29,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument(
         "--finetune-epochs", type=int, help="override the profile's fine-tuning epochs per round"
     )
+    rep.add_argument("--head-epochs", type=int, help="override the exit heads' training epochs")
+    rep.add_argument(
+        "--checkpoints",
+        default="results/checkpoints",
+        help="folder for finished pieces, to resume an interrupted run (default: %(default)s; "
+        "'' to keep none)",
+    )
     rep.add_argument(
         "--out",
         help="CSV to write (default: results/<profile>-<dataset>.csv), JSON metadata beside it",
@@ -57,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             train_epochs=args.train_epochs,
             prune_steps=args.prune_steps,
             finetune_epochs=args.finetune_epochs,
+            head_epochs=args.head_epochs,
+            checkpoints=args.checkpoints or None,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -65,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
         print(summarise(results))
     print(
-        f"\n{meta['config']['dataset']}, seeds {meta['seeds']}, {meta['wall_time_s']} s on {meta['machine']['device']}; "
-        f"wrote {out} and {out[:-4]}.json"
+        f"\n{meta['config']['dataset']}, seeds {meta['seeds']}, {meta['wall_time_s']} s on "
+        f"{meta['machine']['device']} ({meta['resumed_pieces']} pieces resumed from "
+        f"{args.checkpoints}); wrote {out} and {out[:-4]}.json"
     )
     return 0
 

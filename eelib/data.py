@@ -139,6 +139,59 @@ def load_dataset(
     return _load_cifar10(split, root, download)
 
 
+def validation_split(
+    dataset: ImageDataset, size: int, seed: int = 0
+) -> tuple[ImageDataset, ImageDataset]:
+    """Hold out a class-balanced validation split from a training set.
+
+    Operating points (a threshold for a target accuracy) are chosen on the validation split and
+    reported on the test set (COURSE_DESIGN §3), so the test set never picks what it then grades.
+
+    Args:
+        dataset: the training images.
+        size: how many images to hold out, a multiple of the number of classes (each class gives
+            ``size / classes`` images, drawn at random with ``seed``).
+        seed: seeds the draw; the same seed gives the same split.
+
+    Returns:
+        ``(train, validation)``: two :class:`ImageDataset` with no image in common, together the
+        whole ``dataset``, each keeping its order.
+
+    Raises:
+        ValueError: ``size`` not a positive multiple of the number of classes, or more images of a
+            class than the dataset has.
+    """
+    classes = len(dataset.classes)
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0 or size % classes:
+        raise ValueError(
+            f"validation size must be a positive multiple of the {classes} classes, got {size!r}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    held = []
+    for label in range(classes):
+        members = torch.nonzero(dataset.targets == label).flatten()
+        if len(members) < size // classes:
+            raise ValueError(
+                f"class {label} has {len(members)} images, fewer than the {size // classes} a "
+                f"validation split of {size} needs; choose a smaller size"
+            )
+        held.append(members[torch.randperm(len(members), generator=generator)[: size // classes]])
+    is_val = torch.zeros(len(dataset), dtype=torch.bool)
+    is_val[torch.cat(held)] = True
+
+    def subset(keep: torch.Tensor, part: str) -> ImageDataset:
+        return ImageDataset(
+            dataset.data[keep],
+            dataset.targets[keep],
+            dataset.classes,
+            dataset.mean,
+            dataset.std,
+            name=f"{dataset.name} ({part})",
+        )
+
+    return subset(~is_val, "train"), subset(is_val, "validation")
+
+
 def mini_digest(arrays: dict[str, np.ndarray]) -> str:
     """SHA-256 (hex) of the mini subset's arrays, taken in sorted key order over names, shapes and bytes."""
     sha = hashlib.sha256()

@@ -107,7 +107,8 @@ class EarlyExitNetwork(nn.Module):
 class EarlyExitCNN(EarlyExitNetwork):
     """The course's small early-exit CNN.
 
-    Stage k is ``Conv3×3(widths[k−1]) → BatchNorm → ReLU → MaxPool 2×2``. Each exit head is adaptive
+    Stage k is ``Conv3×3(widths[k−1]) → BatchNorm → ReLU``, followed by ``MaxPool 2×2`` when k is in
+    ``pool_after`` (default: every stage). Each exit head is adaptive
     average pooling to ``head_pool × head_pool`` followed by one Linear layer; the final classifier is
     the same with ``final_pool``. The paper's design (Shallow-Deep-Network internal classifiers on a
     ResNet, Kaya et al., 2019) is ``head_pool=4, final_pool=1``: heads read a 4×4 grid, the final
@@ -119,11 +120,15 @@ class EarlyExitCNN(EarlyExitNetwork):
         widths: output channels of each stage; K = ``len(widths)`` exits.
         head_pool: side of the pooled grid each exit head reads.
         final_pool: side of the pooled grid the final classifier reads (default: ``head_pool``).
+        pool_after: the stages (numbered from 1) followed by 2×2 max pooling (default: all).
+            The ``full`` profile's 6-stage network pools after stages 2, 4 and 6, so that deep
+            stages still see a 7×7 or 3×3 grid of a 28×28 image.
 
     Input ``(N, in_channels, H, W)``; output: K logits tensors ``(N, num_classes)``.
 
     Raises:
-        ValueError: fewer than 2 widths, or a pool side that is not a positive integer.
+        ValueError: fewer than 2 widths, a pool side that is not a positive integer, or a
+            ``pool_after`` stage that does not exist.
     """
 
     def __init__(
@@ -133,6 +138,7 @@ class EarlyExitCNN(EarlyExitNetwork):
         widths: Sequence[int] = (16, 32, 64),
         head_pool: int = 2,
         final_pool: int | None = None,
+        pool_after: Sequence[int] | None = None,
     ):
         if len(widths) < 2:
             raise ValueError(
@@ -144,15 +150,20 @@ class EarlyExitCNN(EarlyExitNetwork):
                 raise ValueError(
                     f"{name} is the side of a pooled grid, a positive integer; got {value!r}"
                 )
+        pool_after = tuple(range(1, len(widths) + 1)) if pool_after is None else tuple(pool_after)
+        if not set(pool_after) <= set(range(1, len(widths) + 1)):
+            raise ValueError(
+                f"pool_after names stages 1..{len(widths)} (numbered from 1), got {pool_after}"
+            )
         channels = [in_channels, *widths]
         stages = [
             nn.Sequential(
                 nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
                 nn.BatchNorm2d(c_out),
                 nn.ReLU(inplace=True),
-                nn.MaxPool2d(2),
+                *([nn.MaxPool2d(2)] if k in pool_after else []),
             )
-            for c_in, c_out in zip(channels, channels[1:])
+            for k, (c_in, c_out) in enumerate(zip(channels, channels[1:]), start=1)
         ]
         heads = [exit_head(w, num_classes, head_pool) for w in widths[:-1]]
         super().__init__(stages, heads, exit_head(widths[-1], num_classes, final_pool))
@@ -162,4 +173,95 @@ class EarlyExitCNN(EarlyExitNetwork):
             "widths": list(widths),
             "head_pool": head_pool,
             "final_pool": final_pool,
+            "pool_after": sorted(pool_after),
+        }
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block for CIFAR (He et al., 2016, §4.2): two Conv3×3–BatchNorm, a shortcut, ReLU.
+
+    When the block changes width or stride, the shortcut is a 1×1 convolution with BatchNorm (option
+    B of the ResNet paper). Input ``(N, c_in, H, W)`` → ``(N, c_out, H / stride, W / stride)``.
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut = (
+            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+            if stride != 1 or c_in != c_out
+            else nn.Identity()
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class EarlyExitResNet(EarlyExitNetwork):
+    """The paper's network: a CIFAR ResNet with Shallow-Deep-Network internal classifiers.
+
+    ResNet-(6n + 2) (He et al., 2016, §4.2): a Conv3×3(16) stem, then 3 groups of n basic blocks of
+    widths 16, 32, 64 (the second and third groups halve the grid). Internal classifiers read the
+    output of the blocks in ``exit_after`` (numbered 1..3n); each pools to ``head_pool × head_pool``
+    and applies one linear layer. The final classifier is ResNet's: global average pooling, one
+    linear layer. The default is Görmez & Koyuncu's (2022) network as the first author's poster
+    gives it: ResNet-56 (n = 9, 27 blocks) with exits after blocks 4, 8, 12, 16, 20 and 24, the
+    placement of Kaya et al. (2019), 7 exits in all.
+
+    Args:
+        in_channels, num_classes: as in :class:`EarlyExitCNN`.
+        blocks_per_group: n; depth = 6n + 2.
+        exit_after: blocks after which an internal classifier reads, increasing, each < 3n.
+        head_pool: side of the grid each internal classifier pools to.
+
+    Input ``(N, in_channels, H, W)``; output: K = ``len(exit_after) + 1`` logits ``(N, num_classes)``.
+
+    Raises:
+        ValueError: ``exit_after`` not increasing, empty, or naming a block outside 1..3n − 1.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        num_classes: int = 10,
+        blocks_per_group: int = 9,
+        exit_after: Sequence[int] = (4, 8, 12, 16, 20, 24),
+        head_pool: int = 4,
+    ):
+        n_blocks = 3 * blocks_per_group
+        exit_after = tuple(exit_after)
+        if (
+            not exit_after
+            or list(exit_after) != sorted(set(exit_after))
+            or exit_after[0] < 1
+            or exit_after[-1] >= n_blocks
+        ):
+            raise ValueError(
+                f"exit_after must be increasing block numbers in 1..{n_blocks - 1}, got {exit_after}"
+            )
+        blocks, c_in = [], 16
+        for group, width in enumerate((16, 32, 64)):
+            for b in range(blocks_per_group):
+                stride = 2 if group > 0 and b == 0 else 1
+                blocks.append(BasicBlock(c_in, width, stride))
+                c_in = width
+        stem = nn.Sequential(
+            nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()
+        )
+        bounds = [0, *exit_after, n_blocks]
+        stages = [nn.Sequential(*blocks[a:b]) for a, b in zip(bounds, bounds[1:])]
+        stages[0] = nn.Sequential(stem, *stages[0])
+        widths = [blocks[b - 1].conv2.out_channels for b in exit_after]
+        heads = [exit_head(w, num_classes, head_pool) for w in widths]
+        super().__init__(stages, heads, exit_head(64, num_classes, 1))
+        self.config = {
+            "in_channels": in_channels,
+            "num_classes": num_classes,
+            "blocks_per_group": blocks_per_group,
+            "exit_after": list(exit_after),
+            "head_pool": head_pool,
         }

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .early_exit import pareto_frontier
-from .experiment import num_exits
+from .experiment import STRATEGIES, num_exits
 
 # One look for every figure of the course: sized for the book's text column (about 8 inches at
 # 100 dpi), fonts readable there, light grids, no top/right spines.
@@ -110,4 +110,103 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     axes[0].legend(loc="lower right", fontsize="small")
     fig = axes[0].figure
     fig.suptitle("Accuracy–FLOPs trade-off as τ moves (★ = final exit alone)")
+    return fig
+
+
+def plot_bands(bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsities=None):
+    """Each strategy's mean Pareto frontier with its interval band over seeds, one panel per sparsity.
+
+    Args:
+        bands: :func:`eelib.metrics.frontier_bands` output (FLOPs, accuracies as fractions).
+        dense: optional results rows of the dense network, drawn as each seed's frontier (grey).
+        sparsities: the sparsities to show (default: all in ``bands``).
+
+    Returns:
+        The matplotlib Figure; accuracy in %, cost in mean MFLOPs per sample.
+    """
+    sparsities = sorted(bands["sparsity"].unique()) if sparsities is None else list(sparsities)
+    fig, axes = plt.subplots(
+        1, len(sparsities), figsize=(min(2.6 * len(sparsities), 9), 3.6), sharey=True, squeeze=False
+    )
+    for ax, s in zip(axes[0], sparsities):
+        if dense is not None:
+            for i, (_, run) in enumerate(dense.groupby("seed")):
+                front = pareto_frontier(run)
+                style = dict(STYLE["dense"], label=STYLE["dense"]["label"] if i == 0 else None)
+                ax.plot(front["flops"] / 1e6, 100 * front["accuracy"], linewidth=1, **style)
+        for strategy, band in bands[bands["sparsity"] == s].groupby("strategy", sort=False):
+            x = band["budget"] / 1e6
+            ax.plot(x, 100 * band["mean"], **STYLE[strategy])
+            ax.fill_between(
+                x, 100 * band["low"], 100 * band["high"], color=STYLE[strategy]["color"], alpha=0.25
+            )
+        ax.set_title(f"sparsity {s:.0%}")
+        ax.set_xlabel("mean MFLOPs per sample")
+    axes[0, 0].set_ylabel("test accuracy (%)")
+    axes[0, 0].legend(loc="lower right", fontsize="small")
+    fig.suptitle("Pareto frontiers: mean over seeds with 95 % interval bands")
+    return fig
+
+
+def plot_gap(gap: pd.DataFrame):
+    """All at once − ordered (accuracy points) against the FLOPs budget, mean and 95 % band.
+
+    Args:
+        gap: :func:`eelib.metrics.gap_by_budget` output; one line per sparsity.
+
+    Returns:
+        The matplotlib Figure; above 0, all at once is better within that budget.
+    """
+    fig, ax = plt.subplots()
+    colours = plt.cm.viridis(
+        [i / max(1, gap["sparsity"].nunique() - 1) for i in range(gap["sparsity"].nunique())]
+    )
+    for colour, (s, part) in zip(colours, gap.groupby("sparsity")):
+        x = part["budget"] / 1e6
+        ax.plot(x, part["mean"], color=colour, label=f"{s:.0%}")
+        ax.fill_between(x, part["low"], part["high"], color=colour, alpha=0.2)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("FLOPs budget (mean MFLOPs per sample)")
+    ax.set_ylabel("all at once − ordered (points)")
+    ax.legend(title="sparsity", fontsize="small", ncol=2)
+    ax.set_title("Best accuracy within a budget: strategy difference, 95 % interval over seeds")
+    return fig
+
+
+def plot_exit_accuracies(exits: pd.DataFrame, sparsity: float, quoted: dict | None = None):
+    """Accuracy of each exit (every sample forced out there) for both strategies at one sparsity.
+
+    Args:
+        exits: :func:`eelib.metrics.exit_accuracies` output.
+        sparsity: the target sparsity to show.
+        quoted: optional ``{strategy: [accuracy % per exit]}`` figures quoted from the paper,
+            drawn as hollow markers on a second x-axis scale (exit number).
+
+    Returns:
+        The matplotlib Figure; accuracy in %, error bars = 95 % interval over seeds.
+    """
+    fig, ax = plt.subplots()
+    chosen = exits[exits["sparsity"] == sparsity]
+    for offset, (strategy, part) in zip((-0.1, 0.1), chosen.groupby("strategy", sort=False)):
+        if strategy not in STRATEGIES:
+            continue
+        mean = 100 * part["mean"]
+        error = [mean - 100 * part["low"], 100 * part["high"] - mean]
+        ax.errorbar(
+            part["exit"] + offset, mean, yerr=error, marker="o", capsize=3, **STYLE[strategy]
+        )
+    for strategy, values in (quoted or {}).items():
+        ax.plot(
+            range(1, len(values) + 1),
+            values,
+            marker="s",
+            fillstyle="none",
+            linestyle=":",
+            color=STYLE[strategy]["color"],
+            label=f"{STYLE[strategy]['label']} (paper, quoted)",
+        )
+    ax.set_xlabel("exit")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize="small")
+    ax.set_title(f"Each exit alone, sparsity {sparsity:.0%}")
     return fig

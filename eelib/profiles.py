@@ -1,7 +1,9 @@
 """Run profiles: every setting of a reproduction run in one place.
 
-``fast`` (default) runs every notebook in minutes on a laptop CPU; ``full`` is the small CNN on the
-full Fashion-MNIST with several seeds (run from the command line, results in ``results/``).
+``fast`` (default) runs every notebook in minutes on a laptop CPU; ``full`` is a 6-exit CNN on the
+full Fashion-MNIST with three seeds, under an hour on 2 CPU cores; ``paper`` is the paper's
+ResNet-56 with 7 exits, a GPU profile. ``full`` and ``paper`` run from the command line
+(``python -m eelib reproduce``) and write to ``results/``.
 A notebook picks one through its parameters cell or the ``EELIB_PROFILE`` environment variable.
 """
 
@@ -11,37 +13,55 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+ARCHITECTURES = ("cnn", "resnet56")
+
 
 @dataclass(frozen=True)
 class Profile:
-    """Settings of a run. Budgets are in epochs; both strategies get the same ones.
+    """Settings of a run (COURSE_DESIGN §3–4). Budgets are in epochs over the training images
+    that remain after the validation split.
 
     Attributes:
         name: the profile's name.
         dataset: a name :func:`eelib.load_dataset` knows.
-        widths: channels of each stage of :class:`eelib.EarlyExitCNN` (K = len(widths) exits).
+        architecture: ``"cnn"`` (:class:`eelib.EarlyExitCNN`) or ``"resnet56"`` (the paper's
+            ResNet-56 with 7 exits, :class:`eelib.EarlyExitResNet`).
+        widths: channels of each CNN stage (K = len(widths) exits).
         head_pool: side of the pooled grid each exit head reads.
         final_pool: side of the pooled grid the final classifier reads (None: ``head_pool``).
-        train_epochs: epochs of the first training of each part: joint training (strategy 1), the
-            base network (strategy 2) and the exit heads on the pruned base (strategy 2).
-        prune_steps: pruning rounds per pruned pool (iterative schedule, COURSE_DESIGN §3).
-        finetune_epochs: fine-tuning epochs after each pruning round.
-        sparsities: target sparsities (fractions) to prune to.
+        pool_after: CNN stages followed by 2×2 max pooling (None: every stage).
+        train_epochs: epochs of training the base network (strategy 2's start).
+        head_epochs: epochs of training the exit heads on each pruned base network (strategy 2);
+            None: ``train_epochs``.
+        joint_epochs: epochs of joint training (strategy 1's start and the dense reference); None:
+            the whole number that matches strategy 1's training compute to strategy 2's (see
+            :func:`eelib.experiment.compute_budget`).
+        prune_steps: rounds of (prune + fine-tune) from one target sparsity to the next along
+            the pruning trajectory; the exit heads of strategy 2 are pruned to their target in as
+            many rounds.
+        finetune_epochs: fine-tuning epochs after each round.
+        sparsities: target sparsities (fractions in (0, 1), increasing) recorded along the way.
         seeds: one run per seed.
-        batch_size, lr, finetune_lr: Adam's batch size and learning rates.
+        val_size: training images held out, class-balanced, to choose operating points on.
+        batch_size, lr, finetune_lr: Adam's batch size and learning rates (training, fine-tuning).
         thresholds: number of confidence thresholds, evenly spaced over [0, 1], in each curve.
     """
 
     name: str
     dataset: str
+    architecture: str = "cnn"
     widths: tuple[int, ...] = (16, 32, 64)
     head_pool: int = 2
     final_pool: int | None = None
+    pool_after: tuple[int, ...] | None = None
     train_epochs: int = 3
-    prune_steps: int = 2
+    head_epochs: int | None = None
+    joint_epochs: int | None = None
+    prune_steps: int = 1
     finetune_epochs: int = 1
     sparsities: tuple[float, ...] = (0.5, 0.8, 0.9)
     seeds: tuple[int, ...] = (0,)
+    val_size: int = 600
     batch_size: int = 128
     lr: float = 3e-3
     finetune_lr: float = 1e-3
@@ -71,12 +91,41 @@ PROFILES = {
     "full": Profile(
         name="full",
         dataset="fashion-mnist",
-        train_epochs=8,
-        prune_steps=4,
+        widths=(16, 16, 32, 32, 64, 64),
+        head_pool=4,
+        final_pool=1,
+        pool_after=(2, 4, 6),
+        train_epochs=4,
+        head_epochs=2,
+        prune_steps=1,
         finetune_epochs=1,
-        sparsities=(0.0, 0.5, 0.75, 0.9, 0.95, 0.98),
+        sparsities=(0.5, 0.75, 0.9, 0.95, 0.98),
         seeds=(0, 1, 2),
-        description="the full Fashion-MNIST, three seeds: about an hour on a CPU, minutes on a GPU",
+        val_size=5000,
+        description=(
+            "the full Fashion-MNIST, a 6-exit CNN with the paper's head design, three seeds: "
+            "under an hour on 2 CPU cores"
+        ),
+    ),
+    "paper": Profile(
+        name="paper",
+        dataset="fashion-mnist",
+        architecture="resnet56",
+        head_pool=4,
+        final_pool=1,
+        train_epochs=30,
+        head_epochs=10,
+        prune_steps=4,
+        finetune_epochs=2,
+        sparsities=(0.5, 0.75, 0.9, 0.95, 0.98),
+        seeds=(0, 1, 2),
+        val_size=5000,
+        lr=1e-3,
+        finetune_lr=3e-4,
+        description=(
+            "the paper's ResNet-56 with 7 exits, 20 rounds of (prune + fine-tune): a GPU profile "
+            "(CIFAR-10 with --dataset cifar10 where it can be had)"
+        ),
     ),
 }
 

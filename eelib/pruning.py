@@ -89,16 +89,26 @@ def global_magnitude_prune(model: EarlyExitNetwork, sparsity: float, scope: str 
         )
 
 
-def sparsity_schedule(target: float, steps: int) -> list[float]:
-    """Sparsity after each of ``steps`` pruning steps: ``1 − (1 − target)^(t / steps)``, t = 1..steps.
+def sparsity_schedule(target: float, steps: int, start: float = 0.0) -> list[float]:
+    """Sparsity after each of ``steps`` pruning steps from ``start`` to ``target``.
 
-    Each step removes the same fraction of the weights that are left; the last value is ``target``.
-    Raises ValueError for a target outside [0, 1) or steps < 1.
+    After step t (1..steps) the sparsity is ``1 − (1 − start) · ((1 − target) / (1 − start))^(t / steps)``
+    — from 0 that is ``1 − (1 − target)^(t / steps)``: each step removes the same fraction of the
+    weights that are left; the last value is ``target``. A pruning trajectory through several
+    targets chains schedules, each starting where the last ended.
+
+    Raises ValueError for a target or start outside [0, 1), a target below ``start``, or steps < 1.
     """
     target = check_sparsity(target, "target sparsity")
-    if not isinstance(steps, int) or steps < 1:
+    start = check_sparsity(start, "start sparsity")
+    if target < start:
+        raise ValueError(
+            f"target sparsity {target} is below the start {start}; pruning only adds zeros"
+        )
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    return [1 - (1 - target) ** (t / steps) for t in range(1, steps + 1)]
+    kept = (1 - target) / (1 - start)
+    return [1 - (1 - start) * kept ** (t / steps) for t in range(1, steps + 1)]
 
 
 def layer_sparsity(model: EarlyExitNetwork) -> pd.DataFrame:
@@ -141,15 +151,17 @@ def iterative_prune(
     finetune_epochs: int,
     scope: str,
     seed: int = 0,
+    start: float = 0.0,
     **train_kwargs,
 ) -> None:
     """``steps`` rounds of (global magnitude prune of ``scope`` → fine-tune ``scope``) up to ``target``.
 
-    The sparsity after round t follows :func:`sparsity_schedule`. Fine-tuning trains the same scope
-    that is pruned (see :func:`eelib.training.train`), ``finetune_epochs`` epochs per round, with
-    ``seed + t`` for round t. Extra keyword arguments go to ``train``.
+    The sparsity after round t follows :func:`sparsity_schedule` from ``start`` (the scope's
+    sparsity now). Fine-tuning trains the same scope that is pruned (see
+    :func:`eelib.training.train`), ``finetune_epochs`` epochs per round, with ``seed + t`` for
+    round t. Extra keyword arguments go to ``train``.
     """
-    for t, step_target in enumerate(sparsity_schedule(target, steps)):
+    for t, step_target in enumerate(sparsity_schedule(target, steps, start)):
         global_magnitude_prune(model, step_target, scope)
         train(
             model,

@@ -119,4 +119,17 @@ def train(
         for p, flag in zip(frozen, grad_flags):
             p.requires_grad_(flag)
         model.train(was_training)
+        _detach_masked_weights(model)
     return history
+
+
+def _detach_masked_weights(model: nn.Module) -> None:
+    """Recompute each pruned weight (``weight_orig × weight_mask``) outside autograd.
+
+    ``torch.nn.utils.prune`` recomputes it before every forward pass; the one left from the last
+    training step belongs to the autograd graph, and such a tensor blocks ``copy.deepcopy``.
+    """
+    with torch.no_grad():
+        for module in model.modules():
+            if hasattr(module, "weight_mask") and hasattr(module, "weight_orig"):
+                module.weight = module.weight_orig * module.weight_mask

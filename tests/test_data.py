@@ -165,3 +165,22 @@ def test_cifar10_in_its_on_disk_format(tmp_path, monkeypatch):
     assert test.targets.tolist() == labels
     image, label = test[1]
     assert image.shape == (3, 32, 32) and image.dtype == torch.float32 and label == labels[1]
+
+
+def test_validation_split_is_class_balanced_disjoint_and_fixed():
+    from eelib import validation_split
+
+    full = load_dataset("fashion-mnist-mini", "train")
+    train, val = validation_split(full, 600, seed=0)
+    assert len(train) + len(val) == len(full) and len(val) == 600
+    assert torch.bincount(val.targets).tolist() == [60] * 10
+    pixels = {bytes(x.numpy()) for x in val.data}
+    assert not any(bytes(x.numpy()) in pixels for x in train.data[:500])
+    again = validation_split(full, 600, seed=0)[1]
+    assert torch.equal(again.data, val.data)
+    assert not torch.equal(validation_split(full, 600, seed=1)[1].data, val.data)
+    for bad in (0, 605, 1.5):
+        with pytest.raises(ValueError, match="multiple of the 10 classes"):
+            validation_split(full, bad)
+    with pytest.raises(ValueError, match="fewer than"):
+        validation_split(full, 7000)

@@ -1,13 +1,16 @@
 import json
 
+import pandas as pd
 import pytest
 
+import eelib.experiment
 from eelib import get_profile, load_results, num_exits, run_experiment, save_results, summarise
 from eelib.__main__ import main
 from eelib.plots import plot_tradeoff
 
 TINY = dict(
     train_epochs=1,
+    head_epochs=2,
     prune_steps=1,
     finetune_epochs=1,
     thresholds=11,
@@ -34,7 +37,11 @@ def test_results_are_tidy_and_reach_their_sparsity(results):
     dense, pruned = df[df["strategy"] == "dense"], df[df["strategy"] == "all-at-once"]
     assert pruned["exit_3_flops"].iloc[0] < 0.5 * dense["exit_3_flops"].iloc[0]
     assert df["accuracy"].between(0, 1).all()
+    assert df["val_accuracy"].between(0, 1).all() and (df["val_flops"] > 0).all()
     assert num_exits(df) == 3
+    assert {"sparsity_stage_1", "sparsity_exit_2", "sparsity_final", "collapsed_layers"} <= set(
+        df.columns
+    )
 
 
 def test_results_are_saved_with_metadata_and_never_overwritten(results):
@@ -42,6 +49,10 @@ def test_results_are_saved_with_metadata_and_never_overwritten(results):
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["seeds"] == [0] and meta["config"]["sparsities"] == [0.8]
     assert {"torch", "torchvision", "eelib"} <= set(meta["versions"]) and meta["wall_time_s"] > 0
+    assert meta["validation_images"] == 600 and meta["train_images"] == 5400
+    compute = pd.DataFrame(meta["compute"]["per_target"])
+    assert compute["ratio"].between(0.9, 1.1).all(), "equal compute within 10 %"
+    assert meta["config"]["joint_epochs"] >= 1
     again = load_results(out)
     assert again.shape == df.shape and again.attrs["metadata"] == meta
     with pytest.raises(FileExistsError, match="overwrite"):
@@ -72,6 +83,88 @@ def test_bad_settings_are_refused():
     assert get_profile("full").seeds == (0, 1, 2)
 
 
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        (dict(prune_steps=0), "prune_steps must be an integer"),
+        (dict(train_epochs=1.5), "train_epochs must be an integer"),
+        (dict(sparsities=[0.0, 0.5]), r"\(0, 1\)"),
+        (dict(sparsities=[0.5, 0.5]), "distinct"),
+        (dict(seeds=[1, 1]), "distinct integers"),
+        (dict(thresholds=1), "thresholds"),
+        (dict(lr=0), "positive learning rate"),
+        (dict(architecture="vgg"), "unknown architecture"),
+        (dict(val_size=55), "multiple of the 10 classes"),
+        (dict(joint_epochs=30), "within 10 %"),
+    ],
+)
+def test_every_setting_is_checked_before_training(monkeypatch, setting, message):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the settings were checked")
+
+    monkeypatch.setattr(eelib.experiment, "train", no_training)
+    monkeypatch.setattr(eelib.experiment, "iterative_prune", no_training)
+    with pytest.raises(ValueError, match=message):
+        run_experiment("fast", **{**TINY, **setting})
+
+
+def test_an_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    settings = dict(sparsities=[0.5, 0.8], seeds=[0], **TINY)
+    whole = run_experiment("fast", **settings)
+    save = eelib.experiment.Checkpoints.save
+    calls = []
+
+    def save_then_stop(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        calls.append(args[1])
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # as if Ctrl-C came after the fourth finished piece
+
+    with monkeypatch.context() as patch:
+        patch.setattr(eelib.experiment.Checkpoints, "save", save_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            run_experiment("fast", checkpoints=tmp_path, **settings)
+    resumed = run_experiment("fast", checkpoints=tmp_path, **settings)
+    assert resumed.attrs["metadata"]["resumed_pieces"] == 4
+    pd.testing.assert_frame_equal(resumed, whole)
+    again = run_experiment("fast", checkpoints=tmp_path, **settings)
+    assert again.attrs["metadata"]["resumed_pieces"] == 9, "3 + 3 per target, all finished"
+    changed = run_experiment("fast", checkpoints=tmp_path, **{**settings, "finetune_lr": 5e-4})
+    assert changed.attrs["metadata"]["resumed_pieces"] == 0, "a changed config reuses nothing"
+    assert len(list(tmp_path.iterdir())) == 2, "one folder per config hash"
+
+
+def test_the_paper_profile_runs_on_a_cpu_with_a_tiny_budget(monkeypatch):
+    """Smoke test of ``paper`` (ResNet-56, 7 exits): its code path on 200 images, not its numbers."""
+    load = eelib.experiment.load_dataset
+
+    def few(name, split, **kwargs):
+        data = load("fashion-mnist-mini", split)
+        keep = slice(0, 200 if split == "train" else 50)
+        return type(data)(
+            data.data[keep], data.targets[keep], data.classes, data.mean, data.std, data.name
+        )
+
+    monkeypatch.setattr(eelib.experiment, "load_dataset", few)
+    results = run_experiment(
+        "paper",
+        sparsities=[0.5],
+        seeds=[0],
+        val_size=50,
+        train_epochs=1,
+        head_epochs=2,
+        prune_steps=1,
+        finetune_epochs=1,
+        thresholds=5,
+        progress=False,
+        device="cpu",
+    )
+    assert num_exits(results) == 7
+    assert results["exit_7_flops"].max() / 1e6 == pytest.approx(192.2, abs=0.1)
+    pruned = results[results["strategy"] != "dense"]
+    assert pruned["sparsity_all"].round(3).eq(0.5).all()
+
+
 def test_command_line(tmp_path, capsys):
     out = tmp_path / "cli.csv"
     args = [
@@ -80,15 +173,20 @@ def test_command_line(tmp_path, capsys):
         "0.5",
         "--train-epochs",
         "1",
+        "--head-epochs",
+        "2",
         "--prune-steps",
         "1",
         "--no-progress",
+        "--checkpoints",
+        str(tmp_path / "pieces"),
         "--out",
         str(out),
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "all-at-once" in printed and "ordered" in printed and out.exists()
+    assert "0 pieces resumed" in printed and any((tmp_path / "pieces").iterdir())
     assert main(args) == 2, "an existing result is not overwritten"
     assert "exists" in capsys.readouterr().err
     assert main(["reproduce", "--sparsities", "1.5", "--out", str(tmp_path / "x.csv")]) == 2

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eelib import best_accuracy_within, compare_strategies
+from eelib import best_accuracy_within, compare_strategies, metrics
 
 
 def test_best_accuracy_within_a_budget():
@@ -28,3 +28,110 @@ def test_compare_strategies_on_known_curves():
     assert (row["budget_low"], row["budget_high"]) == (1.0, 3.0)
     assert row["mean_gap"] == pytest.approx(10) and row["min_gap"] == pytest.approx(10)
     assert row["exit_1_gap"] == pytest.approx(10) and row["exit_2_gap"] == pytest.approx(-5)
+
+
+# --- intervals and verdicts on hand-made results where the answer is known -------------------
+
+
+def _results(shift, exit_shift=(5.0, -3.0), seeds=(0, 1, 2), noise=0.5, flops_scale=1.0):
+    """Curves of both strategies and a dense run; all at once is ``shift`` points better per budget.
+
+    Exit k's forced accuracy differs by ``exit_shift[k-1]`` points; ``noise`` points vary by seed.
+    """
+    frames = []
+    flops = np.array([1.0, 2.0, 3.0, 4.0])
+    base = np.array([0.60, 0.70, 0.80, 0.85])
+    for seed in seeds:
+        wobble = noise * (seed - 1) / 100
+        for strategy, accuracy, cost, exits in (
+            ("dense", base + 0.02, flops, (0.70, 0.86)),
+            ("ordered", base, flops, (0.60, 0.85)),
+            (
+                "all-at-once",
+                base + shift / 100 + wobble,
+                flops * flops_scale,
+                (0.60 + exit_shift[0] / 100 + wobble, 0.85 + exit_shift[1] / 100 + wobble),
+            ),
+        ):
+            frame = pd.DataFrame(
+                {
+                    "threshold": [0.9, 0.7, 0.5, 0.3],
+                    "accuracy": accuracy,
+                    "flops": cost,
+                    "val_accuracy": accuracy,
+                    "val_flops": cost,
+                }
+            )
+            frame["strategy"], frame["seed"] = strategy, seed
+            frame["sparsity"] = 0.0 if strategy == "dense" else 0.9
+            frame["exit_1_accuracy"], frame["exit_2_accuracy"] = exits
+            frame["sparsity_stage_1"], frame["sparsity_final"] = 0.5, 0.2
+            frame["collapsed_layers"] = "exit 1" if strategy == "ordered" and seed == 0 else ""
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_interval_is_the_student_t_interval():
+    mean, low, high = metrics.interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and high - mean == pytest.approx(4.302653 * (1 / 3) ** 0.5, rel=1e-5)
+    assert mean - low == pytest.approx(high - mean)
+    assert metrics.interval([4.0, 4.0]) == (4.0, 4.0, 4.0)
+    one = metrics.interval([2.0, np.nan])
+    assert one[0] == 2.0 and np.isnan(one[1]) and np.isnan(one[2])
+
+
+def test_verdicts_when_all_at_once_is_better_everywhere():
+    table = metrics.verdicts(_results(shift=10.0), points=7).set_index("claim")
+    assert table.loc["A", "verdict"] == "holds"
+    assert table.loc["A", "mean"] == pytest.approx(10.0, abs=0.01)
+    assert table.loc["A", "low"] > 0
+    assert table.loc["B", "verdict"] == "does not hold", "10 points apart is not alike"
+    assert table.loc["C", "verdict"] == "holds"
+    assert table.loc["C", "mean"] == pytest.approx(5.0, abs=0.01)
+    assert "final exit 2: -3.0" in table.loc["C", "detail"]
+
+
+def test_verdicts_when_the_strategies_are_alike_or_reversed():
+    alike = metrics.verdicts(_results(shift=0.0, exit_shift=(0.0, 0.0), noise=0.2)).set_index(
+        "claim"
+    )
+    assert alike.loc["A", "verdict"] == "undecided", "the interval spans 0"
+    assert alike.loc["B", "verdict"] == "holds", "inside ±1 point"
+    worse = metrics.verdicts(_results(shift=-10.0, exit_shift=(-5.0, 3.0))).set_index("claim")
+    assert worse.loc["A", "verdict"] == "does not hold"
+    assert worse.loc["C", "verdict"] == "does not hold"
+
+
+def test_one_seed_gives_no_interval_and_no_verdict():
+    table = metrics.verdicts(_results(shift=10.0, seeds=(0,)))
+    assert set(table["verdict"]) == {"undecided"}
+    assert table["low"].isna().all()
+
+
+def test_gap_bands_saving_exits_parts_and_collapse():
+    results = _results(shift=10.0, noise=0.0)
+    gap = metrics.gap_by_budget(results, points=4)
+    assert gap["mean"].tolist() == pytest.approx([10.0] * 4)
+    assert (gap["seeds"] == 3).all() and (gap["low"] == gap["high"]).all()
+    bands = metrics.frontier_bands(results, points=4)
+    assert set(bands["strategy"]) == {"all-at-once", "ordered"}
+    # all at once reaches every accuracy with 80 % of the FLOPs: a 20 % saving
+    cheaper = metrics.flops_saving(_results(0.0, flops_scale=0.8, noise=0.0), points=5)
+    assert cheaper["mean"].tolist() == pytest.approx([0.2] * 5)
+    exits = metrics.exit_accuracies(results).set_index(["strategy", "exit"])
+    assert exits.loc[("all-at-once", 1), "mean"] == pytest.approx(0.65)
+    parts = metrics.part_sparsities(results)
+    assert list(parts.columns) == ["stage 1", "final"]
+    collapsed = metrics.collapsed_layers(results)
+    assert collapsed[["strategy", "seed", "layers"]].values.tolist() == [["ordered", 0, "exit 1"]]
+
+
+def test_operating_points_are_chosen_on_validation():
+    results = _results(shift=0.0, noise=0.0)
+    results.loc[results["strategy"] == "ordered", "val_accuracy"] -= 0.1  # validation is harsher
+    points = metrics.operating_points(results, 0.75).set_index(["strategy", "seed"])
+    assert points.loc[("all-at-once", 0), "flops"] == 3.0
+    assert points.loc[("ordered", 0), "flops"] == 4.0, "chosen on validation, not on test"
+    assert points.loc[("ordered", 0), "accuracy"] == pytest.approx(0.85)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        metrics.operating_points(results, 75)

@@ -59,3 +59,40 @@ def test_pool_sides_must_be_positive_integers(bad):
         EarlyExitCNN(final_pool=bad)
     with pytest.raises(ValueError, match="head_pool"):
         EarlyExitCNN(head_pool=bad)
+
+
+def test_max_pooling_only_after_chosen_stages():
+    from eelib import exit_costs
+
+    net = EarlyExitCNN(1, 10, (16, 16, 32, 32, 64, 64), 4, 1, pool_after=(2, 4, 6))
+    assert net.num_exits == 6 and net.config["pool_after"] == [2, 4, 6]
+    x = torch.zeros(1, 1, 28, 28)
+    sides = []
+    for stage in net.stages:
+        x = stage(x)
+        sides.append(x.shape[-1])
+    assert sides == [28, 14, 14, 7, 7, 3]
+    assert exit_costs(net, (1, 28, 28))[-1] / 1e6 == pytest.approx(14.73, abs=0.01)
+    with pytest.raises(ValueError, match="pool_after"):
+        EarlyExitCNN(widths=(8, 8), pool_after=(3,))
+
+
+def test_the_papers_resnet56_with_seven_exits():
+    from eelib import EarlyExitResNet, exit_costs
+
+    net = EarlyExitResNet(in_channels=1, num_classes=10)
+    assert net.num_exits == 7
+    assert sum(len(stage) for stage in net.stages) == 27 + 1, "27 blocks and the stem"
+    assert [h[-1].in_features for h in net.exit_heads] == [16 * 16] * 2 + [32 * 16] * 2 + [
+        64 * 16
+    ] * 2
+    assert net.final_classifier[-1].in_features == 64, "global average pooling"
+    costs = exit_costs(net, (1, 28, 28))
+    assert costs[-1] / 1e6 == pytest.approx(192.2, abs=0.1)
+    fractions = (costs[:-1] / costs[-1]).tolist()
+    assert fractions[0] == pytest.approx(0.15, abs=0.01) and fractions[-1] > 0.85
+    logits = net(torch.zeros(2, 1, 28, 28))
+    assert [tuple(z.shape) for z in logits] == [(2, 10)] * 7
+    for bad in ((), (8, 4), (0, 4), (4, 27)):
+        with pytest.raises(ValueError, match="exit_after"):
+            EarlyExitResNet(exit_after=bad)

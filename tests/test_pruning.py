@@ -130,3 +130,12 @@ def test_global_pool_strips_heads_that_read_a_wide_grid():
     parts, flipped = part_sparsity(paper_like), part_sparsity(default)
     assert parts["final"] < 0.5 < 0.7 < min(parts["exit 1"], parts["exit 2"])
     assert flipped["final"] > max(flipped["exit 1"], flipped["exit 2"])
+
+
+def test_sparsity_schedule_continues_a_trajectory_from_a_start():
+    steps = sparsity_schedule(0.9, 2, start=0.5)
+    assert steps[-1] == pytest.approx(0.9)
+    assert (1 - steps[0]) / 0.5 == pytest.approx(0.1 / (1 - steps[0])), "same fraction each step"
+    assert sparsity_schedule(0.5, 1, start=0.5) == pytest.approx([0.5])
+    with pytest.raises(ValueError, match="below the start"):
+        sparsity_schedule(0.5, 2, start=0.8)

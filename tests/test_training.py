@@ -50,3 +50,13 @@ def test_bad_arguments(model, tiny_set):
         train(model, tiny_set, 1, scope="heads", progress=False)
     with pytest.raises(ValueError, match="epochs"):
         train(model, tiny_set, -1, progress=False)
+
+
+def test_a_pruned_model_can_be_copied_after_training(model, tiny_set):
+    from eelib import global_magnitude_prune
+
+    global_magnitude_prune(model, 0.5)
+    train(model, tiny_set, 1, progress=False)
+    twin = copy.deepcopy(model)  # fails if a weight still belongs to the autograd graph
+    for (a, _), (b, _) in zip(model.prunable(), twin.prunable()):
+        assert torch.equal(a.weight, b.weight) and torch.equal(a.weight_mask, b.weight_mask)
