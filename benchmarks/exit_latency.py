@@ -31,7 +31,7 @@ SHAPE = (1, 28, 28)
 def measure(name: str, model, flops) -> pd.DataFrame:
     table = eelib.exit_latency(model, SHAPE, threads=1, min_run_time=1.0)
     table.insert(0, "network", name)
-    table.insert(2, "mflops", (flops / 1e6).round(3).tolist())
+    table.insert(2, "mflops", [round(f / 1e6, 3) for f in flops.tolist()])
     return table
 
 
