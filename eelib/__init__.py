@@ -19,7 +19,15 @@ from .early_exit import (
     rule_curve,
     tradeoff_curve,
 )
-from .experiment import STRATEGIES, load_results, num_exits, run_experiment, save_results, summarise
+from .experiment import (
+    STRATEGIES,
+    find_results,
+    load_results,
+    num_exits,
+    run_experiment,
+    save_results,
+    summarise,
+)
 from .latency import exit_latency, run_to_exit
 from .metrics import best_accuracy_within, compare_strategies
 from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
@@ -57,6 +65,7 @@ __all__ = [
     "confidence_exit",
     "entropy_exit",
     "exit_latency",
+    "find_results",
     "dense_layer_flops",
     "exit_accuracy",
     "exit_costs",

@@ -567,6 +567,19 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     return results
 
 
+def find_results(relative: str | os.PathLike) -> Path | None:
+    """The file ``relative`` (e.g. ``"results/full-fashion-mnist.csv"``) under the current folder or
+    the nearest parent that has it, else None.
+
+    A notebook runs from ``notebooks/``, a student copy from ``_build/student/``, a script from the
+    repository root: each finds the repository's committed results this way.
+    """
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / relative).is_file():
+            return folder / relative
+    return None
+
+
 def num_exits(results: pd.DataFrame) -> int:
     """K, the number of exits of the networks in :func:`run_experiment` results (one ``exit_k_accuracy`` column each)."""
     return sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))

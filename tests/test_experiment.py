@@ -190,3 +190,14 @@ def test_command_line(tmp_path, capsys):
     assert main(args) == 2, "an existing result is not overwritten"
     assert "exists" in capsys.readouterr().err
     assert main(["reproduce", "--sparsities", "1.5", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_find_results_looks_upward(tmp_path, monkeypatch):
+    from eelib import find_results
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "run.csv").write_text("strategy\n")
+    (tmp_path / "notebooks" / "deeper").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks" / "deeper")
+    assert find_results("results/run.csv") == tmp_path / "results" / "run.csv"
+    assert find_results("results/missing.csv") is None
