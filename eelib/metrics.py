@@ -80,7 +80,10 @@ def interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     Uses ``scipy.stats.t.interval`` with the standard error of the mean, the usual interval for a
     handful of seeds. Returns ``(mean, low, high)``; with fewer than 2 values the bounds are NaN
     (no interval can be given from one seed) and with identical values they equal the mean.
+    Raises ValueError for a ``confidence`` outside (0, 1) (0.95, not 95).
     """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence is a fraction in (0, 1), e.g. 0.95; got {confidence!r}")
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) == 0:

@@ -76,6 +76,8 @@ def test_interval_is_the_student_t_interval():
     assert mean == 2.0 and high - mean == pytest.approx(4.302653 * (1 / 3) ** 0.5, rel=1e-5)
     assert mean - low == pytest.approx(high - mean)
     assert metrics.interval([4.0, 4.0]) == (4.0, 4.0, 4.0)
+    with pytest.raises(ValueError, match="fraction"):
+        metrics.interval([1.0, 2.0], confidence=95)
     one = metrics.interval([2.0, np.nan])
     assert one[0] == 2.0 and np.isnan(one[1]) and np.isnan(one[2])
 
