@@ -118,9 +118,10 @@ def _runs(results: pd.DataFrame, strategy: str):
 def frontier_gaps(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
     """Each strategy's best accuracy within each budget of a shared FLOPs grid, per seed.
 
-    For each target sparsity the grid is ``points`` budgets evenly spaced over the FLOPs range
-    every run at that sparsity covers (both strategies, all seeds), so seeds can be averaged per
-    budget. Columns: ``sparsity``, ``seed``, ``budget`` (mean FLOPs per sample), ``all-at-once``
+    For each target sparsity the grid is ``points`` budgets evenly spaced on a log scale over the
+    FLOPs range every run at that sparsity covers (both strategies, all seeds), so seeds can be
+    averaged per budget; a log grid because an early-exit network's operating points span orders
+    of magnitude of FLOPs, most of them at the cheap end. Columns: ``sparsity``, ``seed``, ``budget`` (mean FLOPs per sample), ``all-at-once``
     and ``ordered`` (best accuracy, fractions, :func:`best_accuracy_within`) and ``gap`` (all at
     once − ordered, in accuracy points).
     """
@@ -131,7 +132,7 @@ def frontier_gaps(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
         curves = [c for k in keys for c in (one[k], two[k])]
         low = max(c["flops"].min() for c in curves)
         high = min(c["flops"].max() for c in curves)
-        budgets = np.linspace(low, high, points)
+        budgets = np.geomspace(low, high, points)
         for key in keys:
             a, b = best_accuracy_within(one[key], budgets), best_accuracy_within(two[key], budgets)
             rows.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .early_exit import pareto_frontier
 from .experiment import STRATEGIES, num_exits
@@ -39,17 +40,24 @@ def use_style() -> None:
     mpl.rcParams.update(RC)
 
 
-def glue(name: str, fig) -> None:
-    """Store ``fig`` under ``name`` for the book (MyST-NB's ``glue``), so another page can show it.
+def glue(name: str, obj) -> None:
+    """Show ``obj`` (a figure or a table) here and store it under ``name`` for the book.
 
-    Does nothing where MyST-NB is not installed (Colab, Binder): the notebook shows the figure as
-    usual either way.
+    With MyST-NB installed (the book build) the object is shown through MyST-NB's ``glue``, so the
+    image another page pastes is exactly the one this page shows (and its file exists in the
+    built book). Elsewhere (Colab, Binder) it is simply displayed. A matplotlib figure is closed
+    afterwards: do not call ``plt.show()`` after this.
     """
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        return
-    myst_glue(name, fig, display=False)
+        from IPython.display import display
+
+        display(obj)
+    else:
+        myst_glue(name, obj, display=True)
+    if isinstance(obj, Figure):
+        plt.close(obj)
 
 
 STYLE = {
@@ -116,6 +124,8 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
 def plot_bands(bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsities=None):
     """Each strategy's mean Pareto frontier with its interval band over seeds, one panel per sparsity.
 
+    The FLOPs axis is logarithmic: the operating points span orders of magnitude.
+
     Args:
         bands: :func:`eelib.metrics.frontier_bands` output (FLOPs, accuracies as fractions).
         dense: optional results rows of the dense network, drawn as each seed's frontier (grey).
@@ -141,9 +151,10 @@ def plot_bands(bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsitie
                 x, 100 * band["low"], 100 * band["high"], color=STYLE[strategy]["color"], alpha=0.25
             )
         ax.set_title(f"sparsity {s:.0%}")
-        ax.set_xlabel("mean MFLOPs per sample")
+        ax.set_xscale("log")
     axes[0, 0].set_ylabel("test accuracy (%)")
     axes[0, 0].legend(loc="lower right", fontsize="small")
+    fig.supxlabel("mean MFLOPs per sample (log scale)", fontsize="medium")
     fig.suptitle("Pareto frontiers: mean over seeds with 95 % interval bands")
     return fig
 
@@ -166,7 +177,8 @@ def plot_gap(gap: pd.DataFrame):
         ax.plot(x, part["mean"], color=colour, label=f"{s:.0%}")
         ax.fill_between(x, part["low"], part["high"], color=colour, alpha=0.2)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("FLOPs budget (mean MFLOPs per sample)")
+    ax.set_xscale("log")
+    ax.set_xlabel("FLOPs budget (mean MFLOPs per sample, log scale)")
     ax.set_ylabel("all at once − ordered (points)")
     ax.legend(title="sparsity", fontsize="small", ncol=2)
     ax.set_title("Best accuracy within a budget: strategy difference, 95 % interval over seeds")
