@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{meta['config']['dataset']}, seeds {meta['seeds']}, {meta['wall_time_s']} s on "
         f"{meta['machine']['device']} ({meta['resumed_pieces']} pieces resumed from "
-        f"{args.checkpoints}); wrote {out} and {out[:-4]}.json"
+        f"{args.checkpoints or 'nowhere'}); wrote {out} and {out[:-4]}.json"
     )
     return 0
 

@@ -31,7 +31,7 @@ from .early_exit import exit_accuracy, predict_all_exits, tradeoff_curve
 from .models import PRUNABLE_TYPES, EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
 from .profiles import ARCHITECTURES, Profile, get_profile
 from .pruning import check_sparsity, iterative_prune, layer_sparsity, part_sparsity, sparsity
-from .training import _detach_masked_weights, train
+from .training import refresh_masked_weights, train
 
 STRATEGIES = ("all-at-once", "ordered")
 # A strategy's training compute may differ from the other's by at most this fraction (issue 9).
@@ -292,7 +292,7 @@ def _load_state(model: EarlyExitNetwork, state: dict) -> None:
             if not hasattr(module, "weight_mask"):
                 prune.identity(module, "weight")
     model.load_state_dict(state)
-    _detach_masked_weights(model)  # weight = weight_orig × weight_mask of the loaded state
+    refresh_masked_weights(model)  # weight = weight_orig × weight_mask of the loaded state
 
 
 def run_experiment(

@@ -119,11 +119,11 @@ def train(
         for p, flag in zip(frozen, grad_flags):
             p.requires_grad_(flag)
         model.train(was_training)
-        _detach_masked_weights(model)
+        refresh_masked_weights(model)
     return history
 
 
-def _detach_masked_weights(model: nn.Module) -> None:
+def refresh_masked_weights(model: nn.Module) -> None:
     """Recompute each pruned weight (``weight_orig × weight_mask``) outside autograd.
 
     ``torch.nn.utils.prune`` recomputes it before every forward pass; the one left from the last
