@@ -109,10 +109,30 @@ def _summary(frame: pd.DataFrame, by: list[str], column: str, confidence: float)
     return pd.DataFrame(rows)
 
 
-def _runs(results: pd.DataFrame, strategy: str):
-    """``{(sparsity, seed): curve}`` of one strategy."""
-    chosen = results[results["strategy"] == strategy]
-    return {key: run for key, run in chosen.groupby(["sparsity", "seed"])}
+def _paired_runs(results: pd.DataFrame, column: str):
+    """Per target sparsity both strategies were run at, each seed's two curves and a shared range.
+
+    Yields ``(sparsity, low, high, pairs)``: ``pairs`` is a list of ``(seed, all-at-once curve,
+    ordered curve)``; ``low`` and ``high`` bound the range of ``column`` that every one of those
+    curves covers (the largest minimum and the smallest maximum).
+    """
+    one, two = (
+        dict(list(results[results["strategy"] == s].groupby(["sparsity", "seed"])))
+        for s in STRATEGIES
+    )
+    for target in sorted({s for s, _ in one} & {s for s, _ in two}):
+        pairs = [
+            (seed, one[t, seed], two[t, seed])
+            for t, seed in one
+            if t == target and (t, seed) in two
+        ]
+        curves = [c for _, a, b in pairs for c in (a, b)]
+        yield (
+            target,
+            max(c[column].min() for c in curves),
+            min(c[column].max() for c in curves),
+            pairs,
+        )
 
 
 def frontier_gaps(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
@@ -121,25 +141,20 @@ def frontier_gaps(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
     For each target sparsity the grid is ``points`` budgets evenly spaced on a log scale over the
     FLOPs range every run at that sparsity covers (both strategies, all seeds), so seeds can be
     averaged per budget; a log grid because an early-exit network's operating points span orders
-    of magnitude of FLOPs, most of them at the cheap end. Columns: ``sparsity``, ``seed``, ``budget`` (mean FLOPs per sample), ``all-at-once``
-    and ``ordered`` (best accuracy, fractions, :func:`best_accuracy_within`) and ``gap`` (all at
-    once − ordered, in accuracy points).
+    of magnitude of FLOPs, most of them at the cheap end. Columns: ``sparsity``, ``seed``,
+    ``budget`` (mean FLOPs per sample), ``all-at-once`` and ``ordered`` (best accuracy, fractions,
+    :func:`best_accuracy_within`) and ``gap`` (all at once − ordered, in accuracy points).
     """
-    one, two = _runs(results, "all-at-once"), _runs(results, "ordered")
     rows = []
-    for target in sorted({s for s, _ in one} & {s for s, _ in two}):
-        keys = [k for k in one if k[0] == target and k in two]
-        curves = [c for k in keys for c in (one[k], two[k])]
-        low = max(c["flops"].min() for c in curves)
-        high = min(c["flops"].max() for c in curves)
+    for target, low, high, pairs in _paired_runs(results, "flops"):
         budgets = np.geomspace(low, high, points)
-        for key in keys:
-            a, b = best_accuracy_within(one[key], budgets), best_accuracy_within(two[key], budgets)
+        for seed, one, two in pairs:
+            a, b = best_accuracy_within(one, budgets), best_accuracy_within(two, budgets)
             rows.append(
                 pd.DataFrame(
                     {
                         "sparsity": target,
-                        "seed": key[1],
+                        "seed": seed,
                         "budget": budgets,
                         "all-at-once": a,
                         "ordered": b,
@@ -200,19 +215,14 @@ def flops_saving(results: pd.DataFrame, points: int = 50, confidence: float = 0.
     Columns: ``sparsity``, ``accuracy`` (the level, a fraction), ``mean``, ``low``, ``high``
     (saving over seeds with its interval), ``seeds``.
     """
-    one, two = _runs(results, "all-at-once"), _runs(results, "ordered")
     rows = []
-    for target in sorted({s for s, _ in one} & {s for s, _ in two}):
-        keys = [k for k in one if k[0] == target and k in two]
-        curves = [c for k in keys for c in (one[k], two[k])]
-        low = max(c["accuracy"].min() for c in curves)
-        high = min(c["accuracy"].max() for c in curves)
+    for target, low, high, pairs in _paired_runs(results, "accuracy"):
         levels = np.linspace(low, high, points)
-        for key in keys:
-            saving = 1 - _flops_to_reach(one[key], levels) / _flops_to_reach(two[key], levels)
+        for seed, one, two in pairs:
+            saving = 1 - _flops_to_reach(one, levels) / _flops_to_reach(two, levels)
             rows.append(
                 pd.DataFrame(
-                    {"sparsity": target, "seed": key[1], "accuracy": levels, "saving": saving}
+                    {"sparsity": target, "seed": seed, "accuracy": levels, "saving": saving}
                 )
             )
     return _summary(pd.concat(rows), ["sparsity", "accuracy"], "saving", confidence)
