@@ -1,12 +1,14 @@
 """eelib — helpers for the course "Pruning Early-Exit Networks" (Görmez & Koyuncu, 2022, arXiv:2207.03644).
 
-One concept per module: ``data``, ``models``, ``training``, ``pruning``, ``costs`` (FLOPs),
-``early_exit`` (exit policy and curves), ``profiles``, ``experiment``, ``metrics``, ``plots``,
+One concept per module: ``data``, ``models``, ``training``, ``pruning`` (masks, schedules and the
+paper's two strategies), ``costs`` (FLOPs), ``early_exit`` (exit rules and curves), ``profiles``
+(settings and :func:`build_model`), ``experiment`` (the protocol), ``checkpoints`` (resuming a
+run), ``results`` (the results table), ``metrics`` (comparing the strategies), ``plots``,
 ``checks`` (answer checks for the exercises), ``widgets`` (the explorer of chapter 6),
 ``latency`` (measured time per exit), ``structured`` (channel pruning with Torch-Pruning).
 """
 
-from . import checks, metrics, plots, widgets
+from . import checks, metrics, plots, results, widgets
 from .costs import dense_layer_flops, exit_costs, layer_costs, training_flops
 from .data import DATASETS, ImageDataset, load_dataset, validation_split
 from .early_exit import (
@@ -19,29 +21,24 @@ from .early_exit import (
     rule_curve,
     tradeoff_curve,
 )
-from .experiment import (
-    STRATEGIES,
-    find_results,
-    load_results,
-    num_exits,
-    run_experiment,
-    save_results,
-    summarise,
-)
+from .experiment import run_experiment
 from .latency import exit_latency, run_to_exit
 from .metrics import best_accuracy_within, compare_strategies
 from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
-from .profiles import PROFILES, Profile, get_profile
+from .profiles import PROFILES, Profile, build_model, get_profile
 from .pruning import (
     global_magnitude_prune,
     layer_sparsity,
     part_sparsity,
     prune_all_at_once,
+    prune_base,
     prune_ordered,
     remove_masks,
     sparsity,
     sparsity_schedule,
+    train_and_prune_heads,
 )
+from .results import STRATEGIES, find_results, load_results, num_exits, save_results, summarise
 from .structured import structured_prune
 from .training import train
 
@@ -51,6 +48,7 @@ __all__ = [
     "checks",
     "metrics",
     "plots",
+    "results",
     "widgets",
     "DATASETS",
     "EarlyExitCNN",
@@ -61,6 +59,7 @@ __all__ = [
     "Profile",
     "STRATEGIES",
     "best_accuracy_within",
+    "build_model",
     "compare_strategies",
     "confidence_exit",
     "entropy_exit",
@@ -81,6 +80,7 @@ __all__ = [
     "part_sparsity",
     "predict_all_exits",
     "prune_all_at_once",
+    "prune_base",
     "prune_ordered",
     "remove_masks",
     "rule_curve",
@@ -93,6 +93,7 @@ __all__ = [
     "summarise",
     "tradeoff_curve",
     "train",
+    "train_and_prune_heads",
     "training_flops",
     "validation_split",
 ]

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import pandas as pd
 
 from .data import DATASETS
-from .experiment import run_experiment, summarise
-from .profiles import PROFILES
+from .experiment import run_experiment
+from .profiles import PROFILES, check_device
+from .results import summarise
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
     dataset = args.dataset or PROFILES[args.profile].dataset
     out = args.out or f"results/{args.profile}-{dataset}.csv"
+    warnings.formatwarning = _one_line_warning  # e.g. an unreadable checkpoint piece, recomputed
     try:
+        check_device(args.device)  # before any data is loaded
         results = run_experiment(
             args.profile,
             dataset=dataset,
@@ -70,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        kept = (
+            f"finished pieces are kept in {args.checkpoints}"
+            if args.checkpoints
+            else "nothing was kept (--checkpoints ''), so it starts afresh"
+        )
+        print(f"\ninterrupted; run the same command again to resume ({kept})", file=sys.stderr)
+        return 130
     meta = results.attrs["metadata"]
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
         print(summarise(results))

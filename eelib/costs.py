@@ -1,6 +1,6 @@
 """Cost accounting in FLOPs.
 
-Convention (COURSE_DESIGN §3): FLOPs = 2 × multiply–accumulates of convolutions and linear layers,
+Convention (the book's chapter 1): FLOPs = 2 × multiply–accumulates of convolutions and linear layers,
 as ``torch.utils.flop_counter.FlopCounterMode`` counts them (BatchNorm, ReLU and pooling are not
 counted). A pruned layer's effective FLOPs are its dense FLOPs × its weight density (the fraction
 of weights its pruning mask keeps): the work a sparse kernel that skips zeros would do. Reaching exit k costs
@@ -62,6 +62,9 @@ def dense_layer_flops(
 
 def density(layer: nn.Module) -> float:
     """Fraction (0–1) of ``layer.weight`` that its pruning mask keeps; 1.0 for a layer with no mask.
+
+    Not 1 − :func:`eelib.sparsity`: sparsity counts zero weights (what the paper reports), density
+    counts what the mask keeps (what a layer costs).
 
     The mask, not the weights, decides: a freshly initialised float32 weight can be exactly 0.0 by
     chance, and an unpruned layer must cost its dense FLOPs exactly. Count costs while the masks of

@@ -149,8 +149,13 @@ def patience_exit(probs: torch.Tensor, patience: int) -> torch.Tensor:
     return _first_exit(run >= patience)
 
 
-def rule_curve(probs: torch.Tensor, labels: torch.Tensor, costs, rule, values) -> pd.DataFrame:
+def rule_curve(
+    probs: torch.Tensor, labels: torch.Tensor, costs, rule, values, cost: str = "flops"
+) -> pd.DataFrame:
     """Accuracy and mean cost of any exit rule for each of its parameter values.
+
+    The same curve format as :func:`tradeoff_curve` (which is this function for
+    :func:`confidence_exit`, vectorised), so :func:`pareto_frontier` and the plots read both.
 
     Args:
         probs: ``(K, N, C)`` softmax probabilities.
@@ -160,10 +165,13 @@ def rule_curve(probs: torch.Tensor, labels: torch.Tensor, costs, rule, values) -
         rule: ``rule(probs, value) → exits (N,)``, e.g. :func:`confidence_exit`,
             :func:`entropy_exit` or :func:`patience_exit`.
         values: the parameter values to sweep (thresholds, patiences).
+        cost: the name of the cost column: ``"flops"`` (default) or the unit of ``costs``, e.g.
+            ``"seconds"``.
 
     Returns:
-        One row per value: ``value``, ``accuracy`` (fraction), ``cost`` (mean per sample, in the
-        unit of ``costs``) and ``exit_1`` … ``exit_K`` (fraction leaving at each exit).
+        One row per value: ``threshold`` (the rule's parameter: τ, an entropy bound or a
+        patience), ``accuracy`` (fraction), the cost column (mean per sample, in the unit of
+        ``costs``) and ``exit_1`` … ``exit_K`` (fraction leaving at each exit).
     """
     _check_probs(probs)
     K, N, _ = probs.shape
@@ -180,9 +188,9 @@ def rule_curve(probs: torch.Tensor, labels: torch.Tensor, costs, rule, values) -
         shares = torch.bincount(exits, minlength=K).double() / N
         rows.append(
             {
-                "value": value,
+                "threshold": value,
                 "accuracy": correct[exits, torch.arange(N)].double().mean().item(),
-                "cost": (costs @ shares).item(),
+                cost: (costs @ shares).item(),
                 **{f"exit_{k + 1}": shares[k].item() for k in range(K)},
             }
         )
@@ -276,12 +284,18 @@ def tradeoff_curve(probs: torch.Tensor, labels: torch.Tensor, costs, thresholds)
     return curve
 
 
-def pareto_frontier(curve: pd.DataFrame) -> pd.DataFrame:
-    """The non-dominated rows of a curve: no other row has fewer-or-equal FLOPs and higher accuracy.
+def pareto_frontier(curve: pd.DataFrame, cost: str = "flops") -> pd.DataFrame:
+    """The non-dominated rows of a curve: no other row costs as little or less and is more accurate.
 
-    Rows are returned sorted by ``flops`` (ascending, so accuracy rises along them); of identical
-    points the first is kept.
+    Args:
+        curve: rows with ``accuracy`` and the cost column (:func:`tradeoff_curve`,
+            :func:`rule_curve`).
+        cost: the cost column, ``"flops"`` by default (``"seconds"`` for measured time).
+
+    Returns:
+        The frontier's rows sorted by cost (ascending, so accuracy rises along them); of
+        identical points the first is kept.
     """
-    ordered = curve.sort_values(["flops", "accuracy"], ascending=[True, False], kind="stable")
+    ordered = curve.sort_values([cost, "accuracy"], ascending=[True, False], kind="stable")
     best_before = ordered["accuracy"].cummax().shift(fill_value=-np.inf)
     return ordered[ordered["accuracy"] > best_before]

@@ -1,100 +1,36 @@
-"""The study end to end: train, prune both ways, sweep the exit threshold, collect tidy results.
+"""The study end to end: train, prune both ways, sweep the exit threshold, collect the results.
 
 For each seed, one network is trained jointly (strategy 1's start and, fine-tuned, the dense
 reference) and one base network alone (strategy 2's start); each is pruned along one trajectory
-through every target sparsity, recorded on the way (Görmez & Koyuncu, 2022, §3–4; COURSE_DESIGN
-§3). Both strategies get matched training compute; pieces can be checkpointed to resume.
+through every target sparsity, recorded on the way (Görmez & Koyuncu, 2022, §3–4; the book's
+chapter 5). Both strategies get matched training compute; finished pieces can be kept to resume.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import platform
 import time
-import urllib.request
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from torch.nn.utils import prune
 from tqdm.auto import tqdm
 
-from .costs import exit_costs, training_flops
-from .data import DATASETS, load_dataset, validation_split
-from .early_exit import exit_accuracy, predict_all_exits, tradeoff_curve
-from .models import PRUNABLE_TYPES, EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
-from .profiles import ARCHITECTURES, Profile, get_profile
-from .pruning import check_sparsity, iterative_prune, layer_sparsity, part_sparsity, sparsity
-from .training import refresh_masked_weights, train
+from .checkpoints import Checkpoints, config_hash
+from .costs import training_flops
+from .data import load_dataset, validation_split
+from .models import EarlyExitNetwork
+from .profiles import Profile, build_model, check_device, get_profile, validate
+from .pruning import prune_all_at_once, prune_base, train_and_prune_heads
+from .results import STRATEGIES, check_out, evaluate, save_results
+from .training import train
 
-STRATEGIES = ("all-at-once", "ordered")
-# A strategy's training compute may differ from the other's by at most this fraction (issue 9).
+# A strategy's training compute may differ from the other's by at most this fraction.
 COMPUTE_TOLERANCE = 0.10
-
-
-def build_model(
-    profile: Profile, in_channels: int, num_classes: int, seed: int
-) -> EarlyExitNetwork:
-    """The profile's early-exit network with weights initialised from ``seed`` (the global RNG is left as it was).
-
-    ``architecture="cnn"`` gives an :class:`~eelib.EarlyExitCNN`, ``"resnet56"`` the paper's
-    :class:`~eelib.EarlyExitResNet`. Raises ValueError for an unknown architecture or bad widths
-    and pool sides.
-    """
-    if profile.architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"unknown architecture {profile.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
-        )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if profile.architecture == "resnet56":
-            return EarlyExitResNet(in_channels, num_classes, head_pool=profile.head_pool)
-        return EarlyExitCNN(
-            in_channels,
-            num_classes,
-            profile.widths,
-            profile.head_pool,
-            profile.final_pool,
-            profile.pool_after,
-        )
-
-
-def evaluate(
-    model: EarlyExitNetwork, test_set, thresholds, device=None, val_set=None
-) -> pd.DataFrame:
-    """The model's trade-off curve on ``test_set`` with run-level columns added.
-
-    Columns: those of :func:`eelib.tradeoff_curve`; ``val_accuracy`` and ``val_flops`` (the same
-    thresholds on ``val_set``, when given, to choose operating points on); ``sparsity_all``,
-    ``sparsity_base``, ``sparsity_exits`` and one ``sparsity_<part>`` per part (``stage_k``,
-    ``exit_k``, ``final``), all fractions; ``collapsed_layers`` (the layers pruned to ≥ 99 %
-    sparsity, ``;``-separated, empty if none); per exit k ``exit_k_accuracy`` (every sample forced
-    out at k) and ``exit_k_flops`` (FLOPs to reach exit k, non-zero weights only).
-    """
-    probs, labels = predict_all_exits(model, test_set, device=device)
-    costs = exit_costs(model, test_set[0][0].shape)
-    curve = tradeoff_curve(probs, labels, costs, thresholds)
-    if val_set is not None:
-        val = tradeoff_curve(*predict_all_exits(model, val_set, device=device), costs, thresholds)
-        curve["val_accuracy"], curve["val_flops"] = val["accuracy"], val["flops"]
-    for scope in ("all", "base", "exits"):
-        curve[f"sparsity_{scope}"] = sparsity(model, scope)
-    for part, value in part_sparsity(model).items():
-        curve[f"sparsity_{part.replace(' ', '_')}"] = value
-    layers = layer_sparsity(model)
-    curve["collapsed_layers"] = ";".join(layers.loc[layers["sparsity"] >= 0.99, "layer"])
-    for k, (acc, flops) in enumerate(
-        zip(exit_accuracy(probs, labels).tolist(), costs.tolist()), start=1
-    ):
-        curve[f"exit_{k}_accuracy"] = acc
-        curve[f"exit_{k}_flops"] = flops
-    return curve
 
 
 def _versions() -> dict[str, str]:
@@ -117,54 +53,6 @@ def _machine(device: torch.device) -> dict[str, str | int]:
         "device": str(device),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
     }
-
-
-def _positive_int(config: Profile, name: str, minimum: int = 1) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-
-
-def validate(config: Profile) -> Profile:
-    """Check every setting of a run before any training starts; return it with targets sorted.
-
-    Raises:
-        ValueError: saying which setting is wrong and what it must be — an unknown dataset or
-            architecture; epochs, rounds, thresholds, batch size or validation size that are not
-            positive integers; learning rates that are not positive; no seeds or repeated seeds;
-            no target sparsities, a repeated one, or one outside (0, 1) (0 is the dense reference,
-            always recorded).
-    """
-    if config.dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
-    if config.architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
-        )
-    for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
-        _positive_int(config, name)
-    _positive_int(config, "thresholds", 2)
-    for name in ("head_epochs", "joint_epochs"):
-        if getattr(config, name) is not None:
-            _positive_int(config, name)
-    for name in ("lr", "finetune_lr"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive learning rate, got {value!r}")
-    seeds = tuple(config.seeds)
-    if (
-        not seeds
-        or len(set(seeds)) != len(seeds)
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
-    ):
-        raise ValueError(f"seeds must be distinct integers, at least one; got {seeds!r}")
-    targets = tuple(check_sparsity(s) for s in config.sparsities)
-    if not targets or len(set(targets)) != len(targets) or min(targets) <= 0:
-        raise ValueError(
-            f"sparsities must be distinct fractions in (0, 1), at least one; got {targets!r} "
-            "(the dense network, sparsity 0, is always recorded as the reference)"
-        )
-    return config.replace(sparsities=tuple(sorted(targets)), seeds=seeds)
 
 
 def compute_budget(
@@ -230,71 +118,6 @@ def compute_budget(
     return joint_epochs, table
 
 
-def config_hash(config: Profile, device: torch.device) -> str:
-    """A short hash of everything that changes a run's numbers (seeds, name and description aside)."""
-    settings = {
-        k: v for k, v in config.to_dict().items() if k not in ("seeds", "name", "description")
-    }
-    settings["device"] = device.type
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-class Checkpoints:
-    """Finished pieces of a run (a trained or pruned network, its curve), so a run can resume.
-
-    Pieces live in ``folder/<config hash>/seed<seed>/``: ``<piece>.pt`` holds the network's state
-    (pruning masks included) and seconds it took, ``<piece>.csv`` its recorded curve. Files are
-    written to a temporary name and renamed, so an interrupted write leaves no half piece. With
-    ``folder=None`` nothing is stored.
-    """
-
-    def __init__(self, folder: str | os.PathLike | None, key: str):
-        self.folder = None if folder is None else Path(folder) / key
-
-    def _path(self, seed: int, piece: str, suffix: str) -> Path:
-        return self.folder / f"seed{seed}" / f"{piece.replace('@', '-at-')}{suffix}"
-
-    def load(self, seed: int, piece: str, model: EarlyExitNetwork):
-        """Load a finished piece into ``model``: ``(seconds, curve or None)``, or None if not finished."""
-        if self.folder is None or not self._path(seed, piece, ".pt").exists():
-            return None
-        saved = torch.load(self._path(seed, piece, ".pt"), map_location="cpu", weights_only=True)
-        _load_state(model, saved["state"])
-        table = self._path(seed, piece, ".csv")
-        return float(saved["seconds"]), pd.read_csv(
-            table, keep_default_na=False
-        ) if table.exists() else None
-
-    def save(self, seed: int, piece: str, model: EarlyExitNetwork, seconds: float, curve=None):
-        if self.folder is None:
-            return
-        self._path(seed, piece, "").parent.mkdir(parents=True, exist_ok=True)
-        if curve is not None:
-            _atomic(self._path(seed, piece, ".csv"), lambda f: curve.to_csv(f, index=False))
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        _atomic(
-            self._path(seed, piece, ".pt"),
-            lambda f: torch.save({"state": state, "seconds": seconds}, f),
-        )
-
-
-def _atomic(path: Path, write) -> None:
-    partial = path.with_suffix(path.suffix + ".partial")
-    write(partial)
-    partial.replace(path)
-
-
-def _load_state(model: EarlyExitNetwork, state: dict) -> None:
-    """Load a state dict that may hold pruning masks: attach masks where the state has them first."""
-    for name, module in model.named_modules():
-        if isinstance(module, PRUNABLE_TYPES) and f"{name}.weight_mask" in state:
-            if not hasattr(module, "weight_mask"):
-                prune.identity(module, "weight")
-    model.load_state_dict(state)
-    refresh_masked_weights(model)  # weight = weight_orig × weight_mask of the loaded state
-
-
 def run_experiment(
     profile: str | Profile = "fast",
     dataset: str | None = None,
@@ -311,17 +134,19 @@ def run_experiment(
 ) -> pd.DataFrame:
     """Run both pruning strategies along one pruning trajectory per seed; return every trade-off curve.
 
-    Protocol (Görmez & Koyuncu, 2022, §3–4; COURSE_DESIGN §3; issue 9), per seed, on the training
+    Protocol (Görmez & Koyuncu, 2022, §3–4; the book's chapter 5), per seed, on the training
     images left after a class-balanced validation split of ``val_size`` images:
 
     - **dense**: the network trained jointly for ``joint_epochs``, then fine-tuned jointly for as
       many epochs as the whole pruning trajectory (the fine-tuned dense reference, sparsity 0);
-    - **all at once**: the same jointly trained network, pruned in one global pool along one
-      trajectory — ``prune_steps`` rounds of (prune + ``finetune_epochs`` of joint fine-tuning)
-      from each target to the next — recorded at every target on the way;
+    - **all at once** (:func:`eelib.prune_all_at_once`): the same jointly trained network, pruned
+      in one global pool along one trajectory — ``prune_steps`` rounds of (prune +
+      ``finetune_epochs`` of joint fine-tuning) from each target to the next — recorded at every
+      target on the way;
     - **ordered**: the base network trained for ``train_epochs``, pruned along its own trajectory
-      (fine-tuning the base); at each target a copy gets its exit heads trained for
-      ``head_epochs`` on the frozen base, then pruned to the target in ``prune_steps`` rounds.
+      (:func:`eelib.prune_base`); at each target a copy gets its exit heads trained for
+      ``head_epochs`` on the frozen base, then pruned to the target in ``prune_steps`` rounds
+      (:func:`eelib.train_and_prune_heads`).
 
     ``joint_epochs`` is chosen so both strategies' training compute agrees within 10 % at every
     target (:func:`compute_budget`). Curves are swept on the test set; ``val_accuracy`` and
@@ -343,13 +168,14 @@ def run_experiment(
         **settings: other profile settings to override (``train_epochs=1``…).
 
     Returns:
-        A tidy DataFrame, one row per (strategy, sparsity, seed, threshold): columns ``strategy``
-        (``"dense"``, ``"all-at-once"``, ``"ordered"``), ``sparsity`` (the target; 0 for dense),
-        ``seed`` and those of :func:`evaluate`. ``.attrs["metadata"]`` holds the metadata.
+        The results table (:mod:`eelib.results`), one row per (strategy, sparsity, seed,
+        threshold); ``strategy`` is ``"dense"``, ``"all-at-once"`` or ``"ordered"``, ``sparsity``
+        the target (0 for dense). ``.attrs["metadata"]`` holds the metadata.
 
     Raises:
-        ValueError: any bad setting (see :func:`validate`) or unmatched compute — all checked
-            before training starts.
+        ValueError: any bad setting (see :func:`eelib.profiles.validate`), an unknown or absent
+            device, or unmatched compute — all checked before training starts (the settings and
+            the device before any data is loaded).
         FileNotFoundError: the dataset is not on disk (see :func:`eelib.load_dataset`).
         FileExistsError: ``out`` exists and ``overwrite`` is False.
     """
@@ -362,118 +188,165 @@ def run_experiment(
             **settings,
         )
     )
-    out = _check_out(out, overwrite) if out is not None else None
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = check_out(out, overwrite) if out is not None else None
+    device = check_device(device)
     train_set, val_set = validation_split(
         load_dataset(config.dataset, "train", root=root, download=download), config.val_size
     )
     test_set = load_dataset(config.dataset, "test", root=root, download=download)
-    in_channels, num_classes = train_set.image_shape[0], len(train_set.classes)
-    probe = build_model(config, in_channels, num_classes, 0)
+    probe = build_model(config, 0, train_set.image_shape[0], len(train_set.classes))
     joint_epochs, compute = compute_budget(config, probe, train_set.image_shape, len(train_set))
     config = config.replace(
         joint_epochs=joint_epochs, head_epochs=config.head_epochs or config.train_epochs
     )
     key = config_hash(config, device)
-    store = Checkpoints(checkpoints, key)
     thresholds = np.linspace(0.0, 1.0, config.thresholds)
+    pieces = _Pieces(
+        Checkpoints(checkpoints, key),
+        lambda model: evaluate(model, test_set, thresholds, device, val_set),
+        total=len(config.seeds) * (3 + 3 * len(config.sparsities)),
+        progress=progress,
+    )
     fit = {"batch_size": config.batch_size, "device": device, "progress": False}
     tune = {**fit, "lr": config.finetune_lr}
-    p, F, targets = config.prune_steps, config.finetune_epochs, config.sparsities
-    rounds = p * len(targets)
+
+    def network(seed: int) -> EarlyExitNetwork:
+        return build_model(config, seed, train_set.image_shape[0], len(train_set.classes)).to(
+            device
+        )
 
     start = time.perf_counter()
-    curves, seconds, resumed = [], 0.0, 0
-    tasks = tqdm(
-        total=len(config.seeds) * (3 + 3 * len(targets)), desc="pieces", disable=not progress
-    )
-
-    def piece(seed, name, model, work, strategy=None, target=0.0):
-        """Restore a finished piece, or do its work, record its curve and store it."""
-        nonlocal seconds, resumed
-        done = store.load(seed, name, model)
-        if done is not None:
-            took, curve = done
-            resumed += 1
-        else:
-            began = time.perf_counter()
-            work(model)
-            curve = None
-            if strategy is not None:
-                curve = evaluate(model, test_set, thresholds, device, val_set)
-                curve.insert(0, "seed", seed)
-                curve.insert(0, "sparsity", target)
-                curve.insert(0, "strategy", strategy)
-            took = time.perf_counter() - began
-            store.save(seed, name, model, took, curve)
-        seconds += took
-        if curve is not None:
-            curves.append(curve)
-        tasks.update()
-
     for seed in config.seeds:
-        joint = build_model(config, in_channels, num_classes, seed).to(device)
-        piece(
+        joint = pieces.run(
             seed,
             "joint",
-            joint,
+            network(seed),
             lambda m: train(m, train_set, joint_epochs, "all", config.lr, seed=seed, **fit),
         )
-        piece(
+        pieces.run(
             seed,
             "dense",
             copy.deepcopy(joint),
-            lambda m: train(m, train_set, rounds * F, "all", seed=seed + 1, **tune),
-            "dense",
+            lambda m: train(
+                m, train_set, _rounds(config) * config.finetune_epochs, "all", seed=seed + 1, **tune
+            ),
+            record="dense",
         )
-        trajectory = joint
-        for i, target in enumerate(targets):
-            before = targets[i - 1] if i else 0.0
-            piece(
-                seed,
-                f"all-at-once@{target}",
-                trajectory,
-                lambda m: iterative_prune(
-                    m, train_set, target, p, F, "all", seed + 1 + i * p, start=before, **tune
-                ),
-                "all-at-once",
-                target,
-            )
-        base_net = build_model(config, in_channels, num_classes, seed).to(device)
-        piece(
+        all_at_once_trajectory(pieces, seed, joint, config, train_set, tune)
+        base_net = pieces.run(
             seed,
             "base",
-            base_net,
+            network(seed),
             lambda m: train(m, train_set, config.train_epochs, "base", config.lr, seed=seed, **fit),
         )
-        for i, target in enumerate(targets):
-            before = targets[i - 1] if i else 0.0
-            piece(
-                seed,
-                f"base@{target}",
-                base_net,
-                lambda m: iterative_prune(
-                    m, train_set, target, p, F, "base", seed + 1 + i * p, start=before, **tune
-                ),
-            )
+        ordered_trajectory(pieces, seed, base_net, config, train_set, tune)
+    pieces.close()
 
-            def heads(m, target=target):
-                train(
-                    m,
-                    train_set,
-                    config.head_epochs,
-                    "exits",
-                    config.lr,
-                    seed=seed + rounds + 1,
-                    **fit,
-                )
-                iterative_prune(m, train_set, target, p, F, "exits", seed + rounds + 2, **tune)
+    results = pd.concat(pieces.rows, ignore_index=True)
+    results.attrs["metadata"] = _metadata(config, compute, key, device, pieces, start) | {
+        "train_images": len(train_set),
+        "validation_images": len(val_set),
+        "test_images": len(test_set),
+    }
+    if out is not None:
+        save_results(results, out, overwrite=overwrite)
+    return results
 
-            piece(seed, f"ordered@{target}", copy.deepcopy(base_net), heads, "ordered", target)
-    tasks.close()
 
-    results = pd.concat(curves, ignore_index=True)
-    results.attrs["metadata"] = {
+def all_at_once_trajectory(pieces, seed, model, config: Profile, train_set, tune: dict) -> None:
+    """Strategy 1 for one seed: the jointly trained ``model`` pruned target after target.
+
+    From each target to the next, :func:`eelib.prune_all_at_once` continues the trajectory in
+    ``prune_steps`` rounds; the network is recorded at every target.
+    """
+    p, F, start = config.prune_steps, config.finetune_epochs, 0.0
+    for i, target in enumerate(config.sparsities):
+        pieces.run(
+            seed,
+            f"all-at-once@{target}",
+            model,
+            lambda m: prune_all_at_once(
+                m, train_set, target, start, p, F, seed + 1 + i * p, **tune
+            ),
+            record="all-at-once",
+            target=target,
+        )
+        start = target
+
+
+def ordered_trajectory(pieces, seed, base_net, config: Profile, train_set, tune: dict) -> None:
+    """Strategy 2 for one seed: the trained base network pruned target after target.
+
+    From each target to the next, :func:`eelib.prune_base` continues the base network's
+    trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained and
+    pruned to the target (:func:`eelib.train_and_prune_heads`) and is recorded.
+    """
+    p, F, start = config.prune_steps, config.finetune_epochs, 0.0
+    heads_seed = seed + _rounds(config) + 1
+    for i, target in enumerate(config.sparsities):
+        pieces.run(
+            seed,
+            f"base@{target}",
+            base_net,
+            lambda m: prune_base(m, train_set, target, start, p, F, seed + 1 + i * p, **tune),
+        )
+        pieces.run(
+            seed,
+            f"ordered@{target}",
+            copy.deepcopy(base_net),
+            lambda m: train_and_prune_heads(
+                m, train_set, target, config.head_epochs, p, F, heads_seed, config.lr, **tune
+            ),
+            record="ordered",
+            target=target,
+        )
+        start = target
+
+
+def _rounds(config: Profile) -> int:
+    """Pruning rounds along a whole trajectory (to the last target)."""
+    return config.prune_steps * len(config.sparsities)
+
+
+class _Pieces:
+    """Does each piece of a run — or restores it from the checkpoints — and keeps its rows."""
+
+    def __init__(self, store: Checkpoints, evaluate_model, total: int, progress: bool):
+        self.store, self.evaluate = store, evaluate_model
+        self.rows, self.seconds, self.resumed = [], 0.0, 0
+        self.bar = tqdm(total=total, desc="pieces", disable=not progress)
+
+    def run(self, seed: int, name: str, model, work, record: str | None = None, target=0.0):
+        """Restore piece ``name`` into ``model``, or do ``work(model)`` and store it; return the
+        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``target``."""
+        done = self.store.load(seed, name, model)
+        if done is not None:
+            took, rows = done
+            self.resumed += 1
+        else:
+            began = time.perf_counter()
+            work(model)
+            rows = None
+            if record is not None:
+                rows = self.evaluate(model)
+                rows.insert(0, "seed", seed)
+                rows.insert(0, "sparsity", target)
+                rows.insert(0, "strategy", record)
+            took = time.perf_counter() - began
+            self.store.save(seed, name, model, took, rows)
+        self.seconds += took
+        if rows is not None:
+            self.rows.append(rows)
+        self.bar.update()
+        return model
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _metadata(config, compute, key, device, pieces: _Pieces, start: float) -> dict:
+    p, F = config.prune_steps, config.finetune_epochs
+    return {
         "config": config.to_dict(),
         "protocol": (
             "per seed: one pruning trajectory per strategy, recorded at every target; "
@@ -482,13 +355,13 @@ def run_experiment(
             "many epochs as the all-at-once trajectory"
         ),
         "budgets": {
-            "joint training epochs (all at once, dense)": joint_epochs,
+            "joint training epochs (all at once, dense)": config.joint_epochs,
             "base network training epochs (ordered)": config.train_epochs,
             "exit-head training epochs at each target (ordered)": config.head_epochs,
             "pruning rounds from one target to the next": p,
             "exit-head pruning rounds (ordered)": p,
             "fine-tuning epochs per round": F,
-            "dense reference fine-tuning epochs": rounds * F,
+            "dense reference fine-tuning epochs": _rounds(config) * F,
         },
         "compute": {
             "how": (
@@ -499,115 +372,12 @@ def run_experiment(
             ),
             "per_target": compute.to_dict(orient="records"),
         },
-        "train_images": len(train_set),
-        "validation_images": len(val_set),
-        "test_images": len(test_set),
         "seeds": list(config.seeds),
         "config_hash": key,
         "versions": _versions(),
         "machine": _machine(device),
-        "compute_time_s": round(seconds, 1),
-        "resumed_pieces": resumed,
+        "compute_time_s": round(pieces.seconds, 1),
+        "resumed_pieces": pieces.resumed,
         "wall_time_s": round(time.perf_counter() - start, 1),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    if out is not None:
-        save_results(results, out, overwrite=overwrite)
-    return results
-
-
-def _check_out(out: str | os.PathLike, overwrite: bool) -> Path:
-    out = Path(out)
-    if out.suffix != ".csv":
-        raise ValueError(
-            f"out must be a .csv path (a .json with the metadata goes beside it), got {out}"
-        )
-    if out.exists() and not overwrite:
-        raise FileExistsError(
-            f"{out} exists; pass overwrite=True (--overwrite) or choose another path"
-        )
-    return out
-
-
-def save_results(results: pd.DataFrame, out: str | os.PathLike, overwrite: bool = False) -> None:
-    """Write ``results`` to the ``.csv`` path ``out`` and its ``.attrs["metadata"]`` to a ``.json`` beside it.
-
-    Raises ValueError if ``out`` does not end in ``.csv``, FileExistsError if it exists and
-    ``overwrite`` is False.
-    """
-    out = _check_out(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out, index=False)
-    out.with_suffix(".json").write_text(
-        json.dumps(results.attrs.get("metadata", {}), indent=2) + "\n"
-    )
-
-
-def load_results(path: str | os.PathLike) -> pd.DataFrame:
-    """Read results written by :func:`save_results`, metadata back in ``.attrs["metadata"]``.
-
-    ``path`` is a ``.csv`` file or an ``http(s)://`` address of one (the committed results of the
-    course's repository, for a notebook on Colab without a clone); the ``.json`` beside it is read
-    too. Raises FileNotFoundError when a local file does not exist.
-    """
-    text = str(path)
-    if text.startswith(("http://", "https://")):
-        results = pd.read_csv(text)
-        with urllib.request.urlopen(text[: -len(".csv")] + ".json") as response:
-            results.attrs["metadata"] = json.load(response)
-        return results
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no results at {path}; make them with `python -m eelib reproduce` (see README)"
-        )
-    results = pd.read_csv(path)
-    meta = path.with_suffix(".json")
-    results.attrs["metadata"] = json.loads(meta.read_text()) if meta.exists() else {}
-    return results
-
-
-def find_results(relative: str | os.PathLike) -> Path | None:
-    """The file ``relative`` (e.g. ``"results/full-fashion-mnist.csv"``) under the current folder or
-    the nearest parent that has it, else None.
-
-    A notebook runs from ``notebooks/``, a student copy from ``_build/student/``, a script from the
-    repository root: each finds the repository's committed results this way.
-    """
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / relative).is_file():
-            return folder / relative
-    return None
-
-
-def num_exits(results: pd.DataFrame) -> int:
-    """K, the number of exits of the networks in :func:`run_experiment` results (one ``exit_k_accuracy`` column each)."""
-    return sum(1 for c in results.columns if c.startswith("exit_") and c.endswith("_accuracy"))
-
-
-def summarise(results: pd.DataFrame, tolerance: float = 0.01) -> pd.DataFrame:
-    """One row per (strategy, sparsity): means over seeds of the reached sparsity, the final exit's
-    accuracy and FLOPs, the best accuracy on the curve, and the fewest mean FLOPs per sample of a
-    threshold whose accuracy is within ``tolerance`` (a fraction) of that best.
-    """
-    K = num_exits(results)
-
-    def per_run(run: pd.DataFrame) -> pd.Series:
-        best = run["accuracy"].max()
-        return pd.Series(
-            {
-                "sparsity reached": run["sparsity_all"].iloc[0],
-                "final-exit accuracy": run[f"exit_{K}_accuracy"].iloc[0],
-                "final-exit MFLOPs": run[f"exit_{K}_flops"].iloc[0] / 1e6,
-                "best accuracy": best,
-                f"MFLOPs within {tolerance * 100:g} pt of best": run.loc[
-                    run["accuracy"] >= best - tolerance, "flops"
-                ].min()
-                / 1e6,
-            }
-        )
-
-    runs = results.groupby(["strategy", "sparsity", "seed"], sort=False).apply(
-        per_run, include_groups=False
-    )
-    return runs.groupby(["strategy", "sparsity"], sort=False).mean()

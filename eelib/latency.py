@@ -8,11 +8,26 @@ the measured time; removing whole channels (:func:`eelib.structured_prune`) lowe
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import torch
-from torch.utils import benchmark
 
 from .models import EarlyExitNetwork
+
+
+def _benchmark():
+    """``torch.utils.benchmark``, imported when first needed (it takes a second) and without the
+    "No CUDA runtime is found" line that importing it logs on a machine with a CUDA toolkit but no
+    GPU."""
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        from torch.utils import benchmark
+    finally:
+        logger.setLevel(level)
+    return benchmark
 
 
 def run_to_exit(model: EarlyExitNetwork, x: torch.Tensor, exit_index: int) -> list[torch.Tensor]:
@@ -67,7 +82,7 @@ def exit_latency(
     rows = []
     try:
         for k in range(model.num_exits):
-            timer = benchmark.Timer(
+            timer = _benchmark().Timer(
                 stmt="run_to_exit(model, x, k)",
                 num_threads=threads,
                 globals={"run_to_exit": run_to_exit, "model": model, "x": x, "k": k},

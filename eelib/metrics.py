@@ -1,19 +1,29 @@
-"""Comparing the strategies' trade-off curves (COURSE_DESIGN §3, "Comparing strategies").
+"""Comparing the strategies' trade-off curves (the book's chapter 5).
 
 On a shared FLOPs grid, each curve's Pareto frontier gives the best accuracy within that budget;
 the strategy difference is all-at-once minus ordered, per budget, with a 95 % interval over seeds
 (``scipy.stats``). :func:`verdicts` turns the numbers into a verdict on each of the paper's three
-claims (Görmez & Koyuncu, 2022, §4).
+claims (Görmez & Koyuncu, 2022, §4). Every function reads the results table of
+:mod:`eelib.results`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .early_exit import pareto_frontier
-from .experiment import STRATEGIES, num_exits
+from .results import (
+    RUN,
+    STRATEGIES,
+    early_exits,
+    exit_accuracy_column,
+    exit_gaps,
+    num_exits,
+    part_column,
+    parts,
+    runs,
+)
 
 
 def best_accuracy_within(curve: pd.DataFrame, budgets) -> np.ndarray:
@@ -36,40 +46,29 @@ def best_accuracy_within(curve: pd.DataFrame, budgets) -> np.ndarray:
 
 
 def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
-    """All at once minus ordered, per (sparsity, seed), from :func:`eelib.run_experiment` results.
+    """All at once minus ordered, per (sparsity, seed): a one-line summary of each pair of runs.
 
-    Columns: ``budget_low`` and ``budget_high`` (the FLOPs range both curves cover), ``mean_gap``
-    and ``max_gap`` / ``min_gap`` (accuracy differences in points over ``points`` budgets evenly
-    spread on that range), and ``exit_k_gap`` (per-exit accuracy difference in points, every sample
-    forced out at exit k).
+    The frontier gaps are :func:`frontier_gaps`'s — the comparison chapter 5 makes, on the same
+    shared grid — and the per-exit gaps :func:`eelib.results.exit_gaps`'s.
+
+    Columns: ``sparsity``, ``seed``, ``budget_low`` and ``budget_high`` (the FLOPs range of the
+    grid), ``mean_gap``, ``min_gap`` and ``max_gap`` (accuracy differences in points over the
+    grid's ``points`` budgets) and ``exit_k_gap`` (per-exit accuracy difference in points, every
+    sample forced out at exit k).
     """
-    K = num_exits(results)
-    rows = []
-    for (target, seed), group in results[results["strategy"] != "dense"].groupby(
-        ["sparsity", "seed"]
-    ):
-        one, two = (group[group["strategy"] == s] for s in ("all-at-once", "ordered"))
-        low = max(one["flops"].min(), two["flops"].min())
-        high = min(one["flops"].max(), two["flops"].max())
-        budgets = np.linspace(low, high, points)
-        gap = 100 * (best_accuracy_within(one, budgets) - best_accuracy_within(two, budgets))
-        row = {
-            "sparsity": target,
-            "seed": seed,
-            "budget_low": low,
-            "budget_high": high,
-            "mean_gap": np.nanmean(gap),
-            "min_gap": np.nanmin(gap),
-            "max_gap": np.nanmax(gap),
-        }
-        for k in range(1, K + 1):
-            column = f"exit_{k}_accuracy"
-            row[f"exit_{k}_gap"] = 100 * (one[column].iloc[0] - two[column].iloc[0])
-        rows.append(row)
-    return pd.DataFrame(rows)
+    gaps = frontier_gaps(results, points)
+    table = gaps.groupby(["sparsity", "seed"]).agg(
+        budget_low=("budget", "min"),
+        budget_high=("budget", "max"),
+        mean_gap=("gap", "mean"),
+        min_gap=("gap", "min"),
+        max_gap=("gap", "max"),
+    )
+    exits = exit_gaps(results).rename(columns=lambda k: f"exit_{k}_gap")
+    return table.join(exits).reset_index()
 
 
-# --- Intervals over seeds and verdicts for the paper's claims (issue 9; COURSE_DESIGN §3) ------
+# --- Intervals over seeds and verdicts for the paper's claims (the book's chapter 5) ----------
 
 VERDICTS = ("holds", "does not hold", "undecided")
 
@@ -82,6 +81,8 @@ def interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     (no interval can be given from one seed) and with identical values they equal the mean.
     Raises ValueError for a ``confidence`` outside (0, 1) (0.95, not 95).
     """
+    from scipy import stats  # here, not at the top: importing it takes a third of a second
+
     if not 0 < confidence < 1:
         raise ValueError(f"confidence is a fraction in (0, 1), e.g. 0.95; got {confidence!r}")
     values = np.asarray(values, dtype=float)
@@ -192,9 +193,8 @@ def frontier_bands(
 
 def dense_reference(results: pd.DataFrame) -> pd.Series:
     """Per seed, the fine-tuned dense network's final-exit accuracy (fraction); claim B's bar."""
-    K = num_exits(results)
     dense = results[results["strategy"] == "dense"]
-    return dense.groupby("seed")[f"exit_{K}_accuracy"].first()
+    return dense.groupby("seed")[exit_accuracy_column(num_exits(results))].first()
 
 
 def _flops_to_reach(curve: pd.DataFrame, levels) -> np.ndarray:
@@ -234,49 +234,27 @@ def exit_accuracies(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     Columns: ``strategy``, ``sparsity``, ``exit`` (1..K), ``mean``, ``low``, ``high`` (fractions),
     ``seeds``.
     """
-    K = num_exits(results)
-    columns = [f"exit_{k}_accuracy" for k in range(1, K + 1)]
-    runs = results.groupby(["strategy", "sparsity", "seed"], sort=False)[columns].first()
-    long = runs.reset_index().melt(
-        ["strategy", "sparsity", "seed"],
-        columns,
-        var_name="exit",
-        value_name="accuracy",
-    )
-    long["exit"] = long["exit"].str.split("_").str[1].astype(int)
+    exits = range(1, num_exits(results) + 1)
+    table = runs(results)[[*RUN, *(exit_accuracy_column(k) for k in exits)]]
+    table = table.rename(columns={exit_accuracy_column(k): k for k in exits})
+    long = table.melt(RUN, list(exits), var_name="exit", value_name="accuracy")
     return _summary(long, ["strategy", "sparsity", "exit"], "accuracy", confidence)
 
 
 def part_sparsities(results: pd.DataFrame) -> pd.DataFrame:
     """Mean sparsity (fraction) of each part over seeds: rows (strategy, sparsity), one column per
     part (``stage k``, ``exit k``, ``final``) in network order."""
-    columns = [
-        c
-        for c in results.columns
-        if c.startswith("sparsity_")
-        and c not in ("sparsity_all", "sparsity_base", "sparsity_exits")
-    ]
-    runs = results.groupby(["strategy", "sparsity", "seed"], sort=False)[columns].first()
-    table = runs.groupby(["strategy", "sparsity"], sort=False).mean()
-    return table.rename(columns=lambda c: c.removeprefix("sparsity_").replace("_", " "))
-
-
-def collapsed_layers(results: pd.DataFrame) -> pd.DataFrame:
-    """The runs in which pruning left a layer at ≥ 99 % sparsity (layer collapse), one row per run.
-
-    Columns: ``strategy``, ``sparsity``, ``seed``, ``layers`` (``;``-separated names).
-    """
-    runs = results.groupby(["strategy", "sparsity", "seed"], sort=False)["collapsed_layers"].first()
-    runs = runs.fillna("").astype(str)
-    return runs[runs != ""].rename("layers").reset_index()
+    names = parts(results)
+    table = runs(results).rename(columns={part_column(p): p for p in names})
+    return table.groupby(["strategy", "sparsity"], sort=False)[names].mean()
 
 
 def operating_points(results: pd.DataFrame, target_accuracy: float) -> pd.DataFrame:
     """The cheapest threshold reaching ``target_accuracy`` on the validation split, reported on test.
 
     For each run (strategy, sparsity, seed) the threshold with the fewest validation FLOPs among
-    those with validation accuracy ≥ the target is chosen (COURSE_DESIGN §3: choose on validation,
-    report on test). Columns: ``strategy``, ``sparsity``, ``seed``, ``threshold``,
+    those with validation accuracy ≥ the target is chosen (chosen on validation, reported on
+    test, as the book's chapter 5 explains). Columns: ``strategy``, ``sparsity``, ``seed``, ``threshold``,
     ``val_accuracy``, ``accuracy`` and ``flops`` (test); runs that never reach the target are left
     out. Raises ValueError if the target is not a fraction in [0, 1] or the results have no
     validation columns.
@@ -287,7 +265,7 @@ def operating_points(results: pd.DataFrame, target_accuracy: float) -> pd.DataFr
         raise ValueError("these results have no val_accuracy column; rerun eelib.run_experiment")
     ok = results[results["val_accuracy"] >= target_accuracy]
     chosen = ok.sort_values(["val_flops", "val_accuracy"], ascending=[True, False], kind="stable")
-    chosen = chosen.groupby(["strategy", "sparsity", "seed"], sort=False).head(1)
+    chosen = chosen.groupby(RUN, sort=False).head(1)
     columns = ["strategy", "sparsity", "seed", "threshold", "val_accuracy", "accuracy", "flops"]
     return chosen[columns].reset_index(drop=True)
 
@@ -343,17 +321,9 @@ def verdicts(
     per_seed_b = high.groupby(["seed", "sparsity"])["gap"].mean().groupby("seed").mean()
     b = interval(per_seed_b, confidence)
 
-    runs = results.groupby(["strategy", "sparsity", "seed"]).first()
-    exit_gap = {
-        k: 100
-        * (
-            runs.loc["all-at-once", f"exit_{k}_accuracy"]
-            - runs.loc["ordered", f"exit_{k}_accuracy"]
-        )
-        for k in range(1, K + 1)
-    }
-    early_exits = range(1, max(1, K // 2) + 1)
-    early_gap = sum(exit_gap[k] for k in early_exits) / len(early_exits)
+    exit_gap = exit_gaps(results)
+    early_ones = early_exits(K)
+    early_gap = exit_gap[list(early_ones)].mean(axis=1)
     early = interval(early_gap.groupby("seed").mean(), confidence)
     deep = interval(exit_gap[K].groupby("seed").mean(), confidence)
 
@@ -395,7 +365,7 @@ def verdicts(
                 early[2] < 0 or deep[1] > 0,
             ),
             "detail": (
-                f"exits 1–{early_exits[-1]}: {early[0]:+.1f} pt [{early[1]:+.1f}, {early[2]:+.1f}]; "
+                f"exits 1–{early_ones[-1]}: {early[0]:+.1f} pt [{early[1]:+.1f}, {early[2]:+.1f}]; "
                 f"final exit {K}: {deep[0]:+.1f} pt [{deep[1]:+.1f}, {deep[2]:+.1f}]"
             ),
         },

@@ -1,6 +1,6 @@
 """Early-exit networks: a backbone of K stages with a classifier after each stage.
 
-Design (COURSE_DESIGN §3): after stage k < K an *exit head* (adaptive average pooling to a small
+Design (the book's chapter 2): after stage k < K an *exit head* (adaptive average pooling to a small
 grid, then one linear layer) predicts the class; after stage K the *final classifier* of the same
 form does. The **base network** is the backbone plus the final classifier; the **early-exit heads**
 are the additional linear classifiers. This follows the internal classifiers of Shallow-Deep

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .early_exit import pareto_frontier
-from .experiment import STRATEGIES, num_exits
+from .results import STRATEGIES, exit_accuracy_column, exit_flops_column, num_exits
 
 # One look for every figure of the course: sized for the book's text column (about 8 inches at
 # 100 dpi), fonts readable there, light grids, no top/right spines.
@@ -56,8 +54,15 @@ def glue(name: str, obj) -> None:
         display(obj)
     else:
         myst_glue(name, obj, display=True)
-    if isinstance(obj, Figure):
-        plt.close(obj)
+    if isinstance(obj, _pyplot().Figure):
+        _pyplot().close(obj)
+
+
+def _pyplot():
+    """matplotlib.pyplot, imported when a figure is first drawn (``import eelib`` stays quick)."""
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 STYLE = {
@@ -85,7 +90,7 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     pruned = results[results["strategy"] != "dense"]
     sparsities = sorted(pruned["sparsity"].unique()) if sparsities is None else list(sparsities)
     if axes is None:
-        fig, axes = plt.subplots(
+        fig, axes = _pyplot().subplots(
             1,
             len(sparsities),
             figsize=(min(2.8 * len(sparsities), 9), 3.6),
@@ -105,8 +110,8 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
                 style["label"] = None
             ax.plot(line["flops"] / 1e6, 100 * line["accuracy"], marker=".", markersize=3, **style)
             ax.plot(
-                run[f"exit_{K}_flops"].iloc[0] / 1e6,
-                100 * run[f"exit_{K}_accuracy"].iloc[0],
+                run[exit_flops_column(K)].iloc[0] / 1e6,
+                100 * run[exit_accuracy_column(K)].iloc[0],
                 marker="*",
                 markersize=10,
                 color=style.get("color"),
@@ -135,7 +140,7 @@ def plot_bands(bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsitie
         The matplotlib Figure; accuracy in %, cost in mean MFLOPs per sample.
     """
     sparsities = sorted(bands["sparsity"].unique()) if sparsities is None else list(sparsities)
-    fig, axes = plt.subplots(
+    fig, axes = _pyplot().subplots(
         1, len(sparsities), figsize=(min(2.6 * len(sparsities), 9), 3.6), sharey=True, squeeze=False
     )
     for ax, s in zip(axes[0], sparsities):
@@ -168,8 +173,8 @@ def plot_gap(gap: pd.DataFrame):
     Returns:
         The matplotlib Figure; above 0, all at once is better within that budget.
     """
-    fig, ax = plt.subplots()
-    colours = plt.cm.viridis(
+    fig, ax = _pyplot().subplots()
+    colours = mpl.colormaps["viridis"](
         [i / max(1, gap["sparsity"].nunique() - 1) for i in range(gap["sparsity"].nunique())]
     )
     for colour, (s, part) in zip(colours, gap.groupby("sparsity")):
@@ -197,7 +202,7 @@ def plot_exit_accuracies(exits: pd.DataFrame, sparsity: float, quoted: dict | No
     Returns:
         The matplotlib Figure; accuracy in %, error bars = 95 % interval over seeds.
     """
-    fig, ax = plt.subplots()
+    fig, ax = _pyplot().subplots()
     chosen = exits[exits["sparsity"] == sparsity]
     for offset, (strategy, part) in zip((-0.1, 0.1), chosen.groupby("strategy", sort=False)):
         if strategy not in STRATEGIES:

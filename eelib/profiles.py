@@ -1,24 +1,33 @@
-"""Run profiles: every setting of a reproduction run in one place.
+"""Run profiles: every setting of a reproduction run in one place, the network it builds, and
+the checks on its settings.
 
 ``fast`` (default) runs every notebook in minutes on a laptop CPU; ``full`` is a 6-exit CNN on the
 full Fashion-MNIST with three seeds, under an hour on 2 CPU cores; ``paper`` is the paper's
 ResNet-56 with 7 exits, a GPU profile. ``full`` and ``paper`` run from the command line
 (``python -m eelib reproduce``) and write to ``results/``.
-A notebook picks one through its parameters cell or the ``EELIB_PROFILE`` environment variable.
+A notebook picks one through its parameters cell or the ``EELIB_PROFILE`` environment variable,
+and builds its networks with :func:`build_model` (the book's chapter 5 describes the profiles).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 from dataclasses import dataclass, field
+
+import torch
+
+from .data import DATASETS, IMAGE_CHANNELS
+from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
+from .pruning import check_sparsity
 
 ARCHITECTURES = ("cnn", "resnet56")
 
 
 @dataclass(frozen=True)
 class Profile:
-    """Settings of a run (COURSE_DESIGN §3–4). Budgets are in epochs over the training images
+    """Settings of a run (the book's chapter 5 explains each). Budgets are in epochs over the training images
     that remain after the validation split.
 
     Attributes:
@@ -136,3 +145,131 @@ def get_profile(name: str | None = None) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     return PROFILES[name]
+
+
+def build_model(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    in_channels: int | None = None,
+    num_classes: int = 10,
+) -> EarlyExitNetwork:
+    """The profile's early-exit network, its weights initialised from ``seed``.
+
+    Every network of the course is built here — by the runner, the notebooks and the tests — so
+    each notebook runs under each profile. ``architecture="cnn"`` gives an
+    :class:`~eelib.EarlyExitCNN` with the profile's ``widths``, ``head_pool``, ``final_pool`` and
+    ``pool_after``; ``"resnet56"`` the paper's :class:`~eelib.EarlyExitResNet` (book, chapter 5).
+    The global random state is left as it was.
+
+    Args:
+        profile: a :class:`Profile`, a profile's name, or None for :func:`get_profile`'s choice.
+        seed: seeds the weight initialisation; the same seed gives the same weights.
+        in_channels: image channels (default: the profile's dataset's, 1 for Fashion-MNIST, 3
+            for CIFAR-10).
+        num_classes: number of classes.
+
+    Returns:
+        The network on the CPU; its ``forward`` maps ``(N, C, H, W)`` images to K logits tensors
+        ``(N, num_classes)``, shallow to deep.
+
+    Raises:
+        ValueError: an unknown profile or architecture, or widths and pool sides the network
+            cannot have.
+    """
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    if profile.architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"unknown architecture {profile.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+        )
+    if in_channels is None:
+        in_channels = IMAGE_CHANNELS.get(profile.dataset, 1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if profile.architecture == "resnet56":
+            return EarlyExitResNet(in_channels, num_classes, head_pool=profile.head_pool)
+        return EarlyExitCNN(
+            in_channels,
+            num_classes,
+            profile.widths,
+            profile.head_pool,
+            profile.final_pool,
+            profile.pool_after,
+        )
+
+
+def check_device(name: str | torch.device | None = None) -> torch.device:
+    """The device to train on: ``name``, or CUDA when available, else the CPU.
+
+    Raises:
+        ValueError: ``name`` is not a device PyTorch knows (``"tpu9"``), or names a CUDA or MPS
+            device this machine does not have; the message says which devices there are.
+    """
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    available = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"unknown device {str(name)!r}; choose one of {', '.join(available)}"
+        ) from None
+    usable = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available()
+        and (device.index is None or device.index < torch.cuda.device_count()),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if not usable.get(device.type, False):
+        raise ValueError(
+            f"device {str(name)!r} is not available on this machine; choose one of "
+            f"{', '.join(available)}"
+        )
+    return device
+
+
+def _positive_int(config: Profile, name: str, minimum: int = 1) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+
+
+def validate(config: Profile) -> Profile:
+    """Check every setting of a run before any data is loaded; return it with targets sorted.
+
+    Raises:
+        ValueError: saying which setting is wrong and what it must be — an unknown dataset or
+            architecture; epochs, rounds, thresholds, batch size or validation size that are not
+            positive integers; learning rates that are not positive; no seeds or repeated seeds;
+            no target sparsities, a repeated one, or one outside (0, 1) (0 is the dense reference,
+            always recorded).
+    """
+    if config.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
+    if config.architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+        )
+    for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
+        _positive_int(config, name)
+    _positive_int(config, "thresholds", 2)
+    for name in ("head_epochs", "joint_epochs"):
+        if getattr(config, name) is not None:
+            _positive_int(config, name)
+    for name in ("lr", "finetune_lr"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"{name} must be a positive learning rate, got {value!r}")
+    seeds = tuple(config.seeds)
+    if (
+        not seeds
+        or len(set(seeds)) != len(seeds)
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
+        raise ValueError(f"seeds must be distinct integers, at least one; got {seeds!r}")
+    targets = tuple(check_sparsity(s) for s in config.sparsities)
+    if not targets or len(set(targets)) != len(targets) or min(targets) <= 0:
+        raise ValueError(
+            f"sparsities must be distinct fractions in (0, 1), at least one; got {targets!r} "
+            "(the dense network, sparsity 0, is always recorded as the reference)"
+        )
+    return config.replace(sparsities=tuple(sorted(targets)), seeds=seeds)

@@ -2,12 +2,21 @@
 
 Masks come from ``torch.nn.utils.prune``: ``global_unstructured`` with ``L1Unstructured`` ranks all
 weights of a scope in one pool and zeroes the smallest |w|. The strategies follow Görmez & Koyuncu
-(2022), "Pruning Early Exit Networks", §3, as COURSE_DESIGN §3 defines them:
+(2022), "Pruning Early Exit Networks", §3, as the book's chapter 4 teaches them:
 
 1. **all at once** — prune the jointly trained early-exit network (backbone, exit heads and final
    classifier in one pool), fine-tuning jointly;
 2. **ordered** — prune the base network (backbone + final classifier) and fine-tune it, freeze it,
    train the early-exit heads on it, then prune the heads' pool and fine-tune the heads only.
+
+Each strategy continues a pruning trajectory from a given sparsity, so the runner, the book and the
+tests call the same functions whether they take one round or twenty.
+
+Two measures, each where it belongs: **sparsity** (:func:`sparsity`, :func:`layer_sparsity`,
+:func:`part_sparsity`) is the fraction of weights that are zero — what the paper reports and the
+results record, true before and after :func:`remove_masks`; **density**
+(:func:`eelib.costs.density`) is the fraction of weights a pruning mask keeps — what FLOPs count,
+so that an unpruned weight that happens to be 0.0 is still paid for.
 """
 
 from __future__ import annotations
@@ -178,26 +187,103 @@ def prune_all_at_once(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
-    steps: int = 1,
+    start: float = 0.0,
+    rounds: int = 1,
     finetune_epochs: int = 1,
     seed: int = 0,
     **train_kwargs,
 ) -> EarlyExitNetwork:
     """Strategy 1 (paper §3): prune the whole early-exit network in one pool, fine-tuning jointly.
 
+    Continues a pruning trajectory: from ``start`` (the network's sparsity now, 0 for a freshly
+    trained one) to ``sparsity`` in ``rounds`` rounds of (global magnitude prune of backbone, exit
+    heads and final classifier together → ``finetune_epochs`` of joint fine-tuning), each round
+    removing the same fraction of the weights left (:func:`sparsity_schedule`). Calling it again
+    from where it stopped continues the same trajectory (book, chapter 4).
+
     Args:
         model: an early-exit network trained jointly (``train(model, ..., scope="all")``), changed
             in place and returned.
         train_set: data for fine-tuning.
-        sparsity: target fraction of zero weights over backbone, exit heads and final classifier.
-        steps: pruning rounds (iterative schedule); ``finetune_epochs`` epochs of joint fine-tuning
-            after each.
-        seed: seeds the fine-tuning's data order.
+        sparsity: target fraction (0–1) of zero weights over the whole network.
+        start: the whole network's sparsity when the call begins.
+        rounds: rounds of (prune + fine-tune) from ``start`` to ``sparsity``.
+        finetune_epochs: epochs of joint fine-tuning after each round.
+        seed: round t fine-tunes with ``seed + t`` (the data order).
+        **train_kwargs: passed to :func:`eelib.train` (``lr``, ``batch_size``, ``device``…).
 
     Raises:
-        ValueError: ``sparsity`` outside [0, 1).
+        ValueError: ``sparsity`` or ``start`` outside [0, 1), ``sparsity`` below ``start``, or
+            rounds < 1.
     """
-    iterative_prune(model, train_set, sparsity, steps, finetune_epochs, "all", seed, **train_kwargs)
+    iterative_prune(
+        model, train_set, sparsity, rounds, finetune_epochs, "all", seed, start, **train_kwargs
+    )
+    return model
+
+
+def prune_base(
+    model: EarlyExitNetwork,
+    train_set: Dataset,
+    sparsity: float,
+    start: float = 0.0,
+    rounds: int = 1,
+    finetune_epochs: int = 1,
+    seed: int = 0,
+    **train_kwargs,
+) -> EarlyExitNetwork:
+    """Strategy 2, first part (paper §3): prune the base network alone, fine-tuning it.
+
+    The base network (backbone + final classifier) is one pool; it goes from ``start`` to
+    ``sparsity`` in ``rounds`` rounds of (prune → ``finetune_epochs`` of fine-tuning on the final
+    classifier's loss), continuing its trajectory like :func:`prune_all_at_once`. The exit heads
+    are not touched. Arguments and errors as in :func:`prune_all_at_once`, for the base network.
+    """
+    iterative_prune(
+        model, train_set, sparsity, rounds, finetune_epochs, "base", seed, start, **train_kwargs
+    )
+    return model
+
+
+def train_and_prune_heads(
+    model: EarlyExitNetwork,
+    train_set: Dataset,
+    sparsity: float,
+    head_epochs: int = 1,
+    rounds: int = 1,
+    finetune_epochs: int = 1,
+    seed: int = 0,
+    head_lr: float | None = None,
+    **train_kwargs,
+) -> EarlyExitNetwork:
+    """Strategy 2, second part (paper §3): train the exit heads on the frozen base, then prune them.
+
+    1. freeze the base network (no gradients, BatchNorm in eval mode) and train the early-exit
+       heads for ``head_epochs`` epochs (seed ``seed``);
+    2. prune the heads' pool (all exit heads together) from 0 to ``sparsity`` in ``rounds``
+       rounds, fine-tuning the heads only (round t with seed ``seed + 1 + t``).
+
+    Args:
+        model: an early-exit network whose base network is trained (and pruned, usually by
+            :func:`prune_base`); changed in place and returned.
+        train_set: data for training and fine-tuning.
+        sparsity: target fraction (0–1) of zero weights over the exit heads.
+        head_epochs: epochs of training the heads before pruning.
+        rounds: rounds of (prune + fine-tune) of the heads.
+        finetune_epochs: epochs of fine-tuning the heads after each round.
+        seed: seeds the data order, as above.
+        head_lr: learning rate of step 1 (default: ``train_kwargs["lr"]``, the fine-tuning's).
+        **train_kwargs: passed to :func:`eelib.train`.
+
+    Raises:
+        ValueError: ``sparsity`` outside [0, 1) or rounds < 1.
+    """
+    check_sparsity(sparsity)
+    head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
+    train(model, train_set, head_epochs, "exits", seed=seed, desc="train exit heads", **head_kwargs)
+    iterative_prune(
+        model, train_set, sparsity, rounds, finetune_epochs, "exits", seed + 1, **train_kwargs
+    )
     return model
 
 
@@ -205,56 +291,45 @@ def prune_ordered(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
-    steps: int = 1,
+    start: float = 0.0,
+    rounds: int = 1,
     finetune_epochs: int = 1,
     head_epochs: int = 1,
+    head_rounds: int | None = None,
     seed: int = 0,
     head_lr: float | None = None,
     **train_kwargs,
 ) -> EarlyExitNetwork:
     """Strategy 2 (paper §3): prune the base network first, then train and prune the exit heads.
 
-    1. prune the base network's pool (backbone + final classifier) to ``sparsity`` in ``steps``
-       rounds, fine-tuning the base network (final classifier's loss);
-    2. freeze the base network (BatchNorm in eval mode) and train the early-exit heads for
-       ``head_epochs`` epochs;
-    3. prune the heads' pool to ``sparsity`` in ``steps`` rounds, fine-tuning the heads only.
+    :func:`prune_base` from ``start`` to ``sparsity`` in ``rounds`` rounds (seeds ``seed`` …),
+    then :func:`train_and_prune_heads` with ``head_rounds`` rounds (default: ``rounds``; seeds
+    from ``seed + rounds``). The runner (:func:`eelib.run_experiment`) calls the two parts as
+    separate pieces: the base network's trajectory goes on, and each target gets a copy whose
+    heads are trained and pruned.
 
     Args:
-        model: an early-exit network whose base network is trained (``train(..., scope="base")``)
-            and whose exit heads are not; changed in place and returned.
-        train_set, steps, finetune_epochs, seed: as in :func:`prune_all_at_once`.
-        head_epochs: epochs of training the exit heads on the pruned, frozen base network.
-        head_lr: learning rate for that training (default: the fine-tuning's ``lr``).
+        model: an early-exit network whose base network is trained (``train(..., scope="base")``);
+            changed in place and returned.
+        head_epochs, head_lr: as in :func:`train_and_prune_heads`.
+        Others: as in :func:`prune_all_at_once`.
 
     Raises:
-        ValueError: ``sparsity`` outside [0, 1).
+        ValueError: as :func:`prune_all_at_once`.
     """
     check_sparsity(sparsity)
-    iterative_prune(
-        model, train_set, sparsity, steps, finetune_epochs, "base", seed, **train_kwargs
-    )
-    head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
-    train(
-        model,
-        train_set,
-        head_epochs,
-        scope="exits",
-        seed=seed + steps,
-        desc="train exit heads",
-        **head_kwargs,
-    )
-    iterative_prune(
+    prune_base(model, train_set, sparsity, start, rounds, finetune_epochs, seed, **train_kwargs)
+    return train_and_prune_heads(
         model,
         train_set,
         sparsity,
-        steps,
+        head_epochs,
+        head_rounds or rounds,
         finetune_epochs,
-        "exits",
-        seed + steps + 1,
+        seed + rounds,
+        head_lr,
         **train_kwargs,
     )
-    return model
 
 
 def remove_masks(model: EarlyExitNetwork) -> EarlyExitNetwork:

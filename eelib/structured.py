@@ -10,7 +10,6 @@ so the network gets smaller and faster. Channels are ranked by the L1 norm of th
 from __future__ import annotations
 
 import torch
-import torch_pruning as tp
 
 from .models import EarlyExitNetwork
 from .pruning import check_sparsity
@@ -59,6 +58,8 @@ def structured_prune(
     ]
     example = torch.zeros(1, *input_shape, device=next(model.parameters()).device)
     types = [torch.nn.Conv2d, torch.nn.BatchNorm2d] + ([torch.nn.Linear] if scope == "all" else [])
+    import torch_pruning as tp  # here, not at the top: importing it takes half a second
+
     importance = tp.importance.MagnitudeImportance(p=1, target_types=types)
     pruner = tp.pruner.MagnitudePruner(
         model,

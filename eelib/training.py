@@ -1,7 +1,7 @@
 """One training loop for every phase: joint training, the base network alone, or the exit heads alone.
 
 Joint training minimises Σ_k w_k · CE_k over the K exits, equal weights by default (the
-Shallow-Deep Networks loss without its schedule; COURSE_DESIGN §3).
+Shallow-Deep Networks loss without its schedule; the book's chapter 2).
 """
 
 from __future__ import annotations

@@ -16,15 +16,17 @@ import numpy as np
 import pandas as pd
 
 from .early_exit import check_threshold, pareto_frontier
-from .experiment import num_exits
+from .results import RUN, num_exits
+from .results import runs as _runs
 
 LABELS = {"dense": "dense (unpruned)", "all-at-once": "all at once", "ordered": "ordered"}
 COLOURS = {"dense": "#666666", "all-at-once": "#1f77b4", "ordered": "#ff7f0e"}
 
 
 def runs(results: pd.DataFrame) -> pd.DataFrame:
-    """The networks in ``results``: one row per (strategy, sparsity, seed), in the order they come."""
-    return results[["strategy", "sparsity", "seed"]].drop_duplicates().reset_index(drop=True)
+    """The networks in ``results``: one row per (strategy, sparsity, seed), in the order they come
+    (the first columns of :func:`eelib.results.runs`)."""
+    return _runs(results)[RUN]
 
 
 def select_run(results: pd.DataFrame, strategy: str, sparsity: float, seed: int) -> pd.DataFrame:

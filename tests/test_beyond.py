@@ -14,6 +14,7 @@ from eelib import (
     exit_costs,
     exit_latency,
     global_magnitude_prune,
+    pareto_frontier,
     patience_exit,
     rule_curve,
     run_to_exit,
@@ -90,11 +91,16 @@ def test_rule_curve_of_the_confidence_rule_equals_tradeoff_curve():
     thresholds = np.linspace(0, 1, 11)
     general = rule_curve(probs, labels, costs, confidence_exit, thresholds)
     fast = tradeoff_curve(probs, labels, costs, thresholds)
+    assert list(general.columns) == list(fast.columns), "one curve format"
+    assert np.allclose(general["threshold"], fast["threshold"])
     assert np.allclose(general["accuracy"], fast["accuracy"])
-    assert np.allclose(general["cost"], fast["flops"])
+    assert np.allclose(general["flops"], fast["flops"])
     assert np.allclose(
         general[[f"exit_{k}" for k in range(1, 5)]], fast[[f"exit_{k}" for k in range(1, 5)]]
     )
+    in_time = rule_curve(probs, labels, costs / 1e3, confidence_exit, thresholds, cost="seconds")
+    assert np.allclose(in_time["seconds"], fast["flops"] / 1e3)
+    assert pareto_frontier(in_time, cost="seconds").index.equals(pareto_frontier(fast).index)
     with pytest.raises(ValueError, match="costs"):
         rule_curve(probs, labels, costs[:3], confidence_exit, thresholds)
 

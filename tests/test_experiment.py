@@ -2,7 +2,9 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 
+import eelib.__main__
 import eelib.experiment
 from eelib import get_profile, load_results, num_exits, run_experiment, save_results, summarise
 from eelib.__main__ import main
@@ -102,10 +104,23 @@ def test_every_setting_is_checked_before_training(monkeypatch, setting, message)
     def no_training(*args, **kwargs):
         raise AssertionError("training started before the settings were checked")
 
-    monkeypatch.setattr(eelib.experiment, "train", no_training)
-    monkeypatch.setattr(eelib.experiment, "iterative_prune", no_training)
+    for name in ("train", "prune_all_at_once", "prune_base", "train_and_prune_heads"):
+        monkeypatch.setattr(eelib.experiment, name, no_training)
     with pytest.raises(ValueError, match=message):
         run_experiment("fast", **{**TINY, **setting})
+
+
+@pytest.mark.parametrize("device", ["tpu9", "cuda:99", "mps"])
+def test_an_unknown_or_absent_device_is_refused_before_any_data_is_loaded(monkeypatch, device):
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has an MPS device")
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was loaded before the device was checked")
+
+    monkeypatch.setattr(eelib.experiment, "load_dataset", no_data)
+    with pytest.raises(ValueError, match=f"device '{device}'"):
+        run_experiment("fast", device=device, **TINY)
 
 
 def test_an_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch):
@@ -129,6 +144,12 @@ def test_an_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(resumed, whole)
     again = run_experiment("fast", checkpoints=tmp_path, **settings)
     assert again.attrs["metadata"]["resumed_pieces"] == 9, "3 + 3 per target, all finished"
+    piece = next(tmp_path.glob("*/seed0/all-at-once-at-0.8.pt"))
+    piece.write_bytes(piece.read_bytes()[:1000])  # a truncated piece, as a full disk leaves it
+    with pytest.warns(UserWarning, match="cannot be read.*recomputing"):
+        mended = run_experiment("fast", checkpoints=tmp_path, **settings)
+    assert mended.attrs["metadata"]["resumed_pieces"] == 8
+    pd.testing.assert_frame_equal(mended, whole)
     changed = run_experiment("fast", checkpoints=tmp_path, **{**settings, "finetune_lr": 5e-4})
     assert changed.attrs["metadata"]["resumed_pieces"] == 0, "a changed config reuses nothing"
     assert len(list(tmp_path.iterdir())) == 2, "one folder per config hash"
@@ -201,3 +222,33 @@ def test_find_results_looks_upward(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "notebooks" / "deeper")
     assert find_results("results/run.csv") == tmp_path / "results" / "run.csv"
     assert find_results("results/missing.csv") is None
+
+
+def _cli(tmp_path, *extra):
+    return ["reproduce", "--sparsities", "0.5", "--out", str(tmp_path / "x.csv"), *extra]
+
+
+@pytest.mark.parametrize("device", ["tpu9", "cuda:99"])
+def test_command_line_refuses_a_bad_device_in_one_line(tmp_path, capsys, device):
+    assert main(_cli(tmp_path, "--device", device)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"device '{device}'" in err and "cpu" in err
+
+
+def test_command_line_names_a_root_that_does_not_exist(tmp_path, capsys):
+    missing = tmp_path / "no" / "such" / "folder"
+    args = _cli(tmp_path, "--dataset", "fashion-mnist", "--root", str(missing))
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(missing) in err
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eelib.__main__, "run_experiment", interrupted)
+    assert main(_cli(tmp_path, "--checkpoints", str(tmp_path / "pieces"))) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; run the same command again to resume" in err
+    assert "Traceback" not in err

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import eelib.results
 from eelib import best_accuracy_within, compare_strategies, metrics
 
 
@@ -124,8 +125,8 @@ def test_gap_bands_saving_exits_parts_and_collapse():
     assert exits.loc[("all-at-once", 1), "mean"] == pytest.approx(0.65)
     parts = metrics.part_sparsities(results)
     assert list(parts.columns) == ["stage 1", "final"]
-    collapsed = metrics.collapsed_layers(results)
-    assert collapsed[["strategy", "seed", "layers"]].values.tolist() == [["ordered", 0, "exit 1"]]
+    collapsed = eelib.results.collapsed_layers(results)
+    assert collapsed[["strategy", "seed", "layers"]].values.tolist() == [["ordered", 0, ["exit 1"]]]
 
 
 def test_operating_points_are_chosen_on_validation():

@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from eelib import EarlyExitCNN
-from eelib.experiment import build_model
+from eelib import EarlyExitCNN, build_model
 from eelib.profiles import get_profile
 
 
@@ -36,10 +35,10 @@ def test_bad_scope_and_bad_widths(model):
 def test_same_seed_same_weights_and_global_rng_untouched():
     profile = get_profile("fast")
     state = torch.random.get_rng_state()
-    a, b = build_model(profile, 1, 10, seed=3), build_model(profile, 1, 10, seed=3)
+    a, b = build_model(profile, seed=3), build_model(profile, seed=3)
     assert torch.equal(torch.random.get_rng_state(), state)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
-    c = build_model(profile, 1, 10, seed=4)
+    c = build_model(profile, seed=4)
     assert not torch.equal(next(a.parameters()), next(c.parameters()))
 
 
@@ -96,3 +95,16 @@ def test_the_papers_resnet56_with_seven_exits():
     for bad in ((), (8, 4), (0, 4), (4, 27)):
         with pytest.raises(ValueError, match="exit_after"):
             EarlyExitResNet(exit_after=bad)
+
+
+@pytest.mark.parametrize("name", ["fast", "full", "paper"])
+def test_build_model_builds_each_profiles_network(name):
+    profile = get_profile(name)
+    model = build_model(name)
+    assert model.num_exits == (7 if profile.architecture == "resnet56" else len(profile.widths))
+    logits = model(torch.zeros(2, 1, 28, 28))
+    assert [tuple(z.shape) for z in logits] == [(2, 10)] * model.num_exits
+    colour = build_model(profile.replace(dataset="cifar10"))
+    assert next(m for m in colour.modules() if isinstance(m, torch.nn.Conv2d)).in_channels == 3
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_model(profile.replace(architecture="vgg"))

@@ -9,10 +9,12 @@ from eelib import (
     layer_sparsity,
     part_sparsity,
     prune_all_at_once,
+    prune_base,
     prune_ordered,
     remove_masks,
     sparsity,
     sparsity_schedule,
+    train_and_prune_heads,
 )
 
 
@@ -93,7 +95,7 @@ def test_layer_sparsity_table_and_remove_masks(model):
 
 
 def test_strategies_reach_their_sparsities_and_keep_zeros_through_fine_tuning(model, tiny_set):
-    kwargs = dict(steps=2, finetune_epochs=1, progress=False, batch_size=32)
+    kwargs = dict(rounds=2, finetune_epochs=1, progress=False, batch_size=32)
     one = prune_all_at_once(copy.deepcopy(model), tiny_set, 0.75, **kwargs)
     assert abs(sparsity(one) - 0.75) <= 1 / _count(one, "all")
     two = prune_ordered(copy.deepcopy(model), tiny_set, 0.75, head_epochs=1, **kwargs)
@@ -139,3 +141,26 @@ def test_sparsity_schedule_continues_a_trajectory_from_a_start():
     assert sparsity_schedule(0.5, 1, start=0.5) == pytest.approx([0.5])
     with pytest.raises(ValueError, match="below the start"):
         sparsity_schedule(0.5, 2, start=0.8)
+
+
+def test_each_strategy_continues_a_trajectory_from_a_given_sparsity(model, tiny_set):
+    """Two calls, 0 → 50 % then 50 % → 75 %, are the trajectory one call with the same rounds
+    takes: the same masks and weights (the runner records every target this way)."""
+    kwargs = dict(finetune_epochs=1, progress=False, batch_size=32)
+    whole = prune_all_at_once(copy.deepcopy(model), tiny_set, 0.75, rounds=2, **kwargs)
+    first = sparsity_schedule(0.75, 2)[0]
+    halves = prune_all_at_once(copy.deepcopy(model), tiny_set, first, rounds=1, **kwargs)
+    halves = prune_all_at_once(halves, tiny_set, 0.75, start=first, rounds=1, seed=1, **kwargs)
+    for a, b in zip(whole.state_dict().values(), halves.state_dict().values()):
+        assert torch.equal(a, b)
+    base = prune_base(copy.deepcopy(model), tiny_set, 0.5, rounds=1, **kwargs)
+    base = prune_base(base, tiny_set, 0.75, start=0.5, rounds=1, seed=1, **kwargs)
+    assert abs(sparsity(base, "base") - 0.75) <= 1 / _count(base, "base")
+    assert sparsity(base, "exits") == 0, "the base network's trajectory leaves the heads alone"
+    before = [p.detach().clone() for _, part in base.parts("base") for p in part.parameters()]
+    heads = train_and_prune_heads(base, tiny_set, 0.75, head_epochs=1, rounds=3, **kwargs)
+    assert abs(sparsity(heads, "exits") - 0.75) <= 1 / _count(heads, "exits")
+    after = [p.detach() for _, part in heads.parts("base") for p in part.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(before, after)), "the base stays frozen"
+    with pytest.raises(ValueError, match="below the start"):
+        prune_all_at_once(copy.deepcopy(model), tiny_set, 0.5, start=0.75, **kwargs)

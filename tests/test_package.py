@@ -1,0 +1,48 @@
+"""The package as a whole: what importing it costs, and which module may depend on which."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import eelib
+
+PACKAGE = Path(eelib.__file__).parent
+HEAVY = ("torchvision", "torch_pruning", "scipy", "matplotlib.pyplot", "torch.utils.benchmark")
+
+
+def test_import_eelib_is_silent_and_leaves_heavy_modules_for_later():
+    """``import eelib`` writes nothing to stderr (no torch warning in a notebook's first cell) and
+    imports no heavy module that only one function needs (benchmarks/import_time.py times it)."""
+    code = f"import sys, eelib; print([m for m in {HEAVY!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr == ""
+    assert done.stdout.strip() == "[]"
+
+
+def _imports(module: str) -> set[str]:
+    """The eelib modules ``module`` imports, at the top or inside a function."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module)
+            else:
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def _reaches(module: str) -> set[str]:
+    seen, todo = set(), [module]
+    while todo:
+        for name in _imports(todo.pop()) - seen:
+            seen.add(name)
+            todo.append(name)
+    return seen
+
+
+def test_no_analysis_module_depends_on_the_runner():
+    for module in ("results", "metrics", "plots", "widgets"):
+        assert "experiment" not in _reaches(module), module
+        assert "checkpoints" not in _reaches(module), module
