@@ -126,3 +126,14 @@ def test_static_explorer_slider_moves_the_point():
         assert re.search(r"τ = 0\.0", label), label
     finally:
         browser.quit()
+
+
+def test_the_course_map_gives_each_chapter_its_measured_time():
+    soup = BeautifulSoup((HTML / "book" / "intro.html").read_text(), "html.parser")
+    tables = [t for t in soup.find_all("table") if t.find("th", string=re.compile("Time"))]
+    assert len(tables) == 1, "one course map, with the times in it"
+    rows = tables[0].find("tbody").find_all("tr")
+    assert len(rows) == len(NOTEBOOK_PAGES)
+    for row in rows:
+        assert re.fullmatch(r"\d+ s", row.find_all("td")[-1].get_text(strip=True)), row
+    assert "Status" not in soup.get_text(), "no second, technical table"
