@@ -12,6 +12,7 @@ from .data import DATASETS
 from .experiment import run_experiment
 from .profiles import PROFILES, check_device
 from .results import summarise
+from .training import PRECISIONS
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     rep.add_argument("--head-epochs", type=int, help="override the exit heads' training epochs")
     rep.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="override the profile's training precision (bfloat16: autocast, float32 weights)",
+    )
+    rep.add_argument(
         "--checkpoints",
         default="results/checkpoints",
         help="folder for finished pieces, to resume an interrupted run (default: %(default)s; "
@@ -50,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--root", help="folder holding the dataset")
     rep.add_argument("--download", action="store_true", help="let torchvision download the dataset")
     rep.add_argument("--device", help="cpu, cuda, … (default: cuda when available)")
+    rep.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the (seed, strategy) pieces, each with its share of the CPU "
+        "threads (default: %(default)s)",
+    )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
 
@@ -73,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             prune_steps=args.prune_steps,
             finetune_epochs=args.finetune_epochs,
             head_epochs=args.head_epochs,
+            precision=args.precision,
+            workers=args.workers,
             checkpoints=args.checkpoints or None,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as error:

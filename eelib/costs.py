@@ -128,7 +128,9 @@ def training_flops(
     Counted by ``FlopCounterMode`` around one step of :func:`eelib.train` itself (on a copy of the
     model, with a batch of two blank samples, divided by two), so it follows exactly what the
     training code runs: every scope runs the whole forward pass; ``"exits"`` back-propagates
-    through the exit heads only, because the base network is frozen. Pruned weights are counted
+    through the exit heads only, because the base network is frozen (counted without
+    :func:`eelib.train`'s cache of the heads' inputs, which saves time on later epochs but is
+    not counted as saving compute). Pruned weights are counted
     as dense, as dense training kernels compute them. The optimiser's element-wise updates are
     not counted. Divide by ``training_flops(model, shape, "all")`` for epoch-equivalents: an epoch
     of joint training costs 1.
@@ -149,5 +151,13 @@ def training_flops(
         torch.zeros(2, dtype=torch.int64, device=_device(model)),
     )
     with FlopCounterMode(display=False) as counter:
-        train(copy.deepcopy(model), blank, 1, scope=scope, batch_size=2, progress=False)
+        train(
+            copy.deepcopy(model),
+            blank,
+            1,
+            scope=scope,
+            batch_size=2,
+            progress=False,
+            cache_features=False,  # an epoch as it costs without the cache of the heads' inputs
+        )
     return counter.get_total_flops() / 2

@@ -45,7 +45,8 @@ def predict_all_exits(
     probs, labels = [], []
     try:
         for images, y in loader:
-            logits = model(images.to(device))
+            with torch.no_grad():
+                logits = model(images.to(device))
             probs.append(torch.stack([z.softmax(dim=1) for z in logits]).cpu())
             labels.append(torch.as_tensor(y))
     finally:

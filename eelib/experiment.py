@@ -8,10 +8,16 @@ chapter 5). Both strategies get matched training compute; finished pieces can be
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import multiprocessing
 import os
 import platform
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 
@@ -22,7 +28,7 @@ from tqdm.auto import tqdm
 
 from .checkpoints import Checkpoints, config_hash
 from .costs import training_flops
-from .data import load_dataset, validation_split
+from .data import ImageDataset, load_dataset, validation_split
 from .models import EarlyExitNetwork
 from .profiles import Profile, build_model, check_device, get_profile, validate
 from .pruning import prune_all_at_once, prune_base, train_and_prune_heads
@@ -64,10 +70,13 @@ def compute_budget(
     dense). Reaching the i-th target costs (with p = ``prune_steps``, F = ``finetune_epochs``):
 
     - all at once: ``(joint_epochs + i·p·F) × FLOPs(all)`` — joint training, then i·p rounds;
-    - ordered: ``(train_epochs + i·p·F) × FLOPs(base) + (head_epochs + p·F) × FLOPs(exits)`` —
-      the base network's training and rounds, then the heads' training and p rounds.
+    - ordered: ``(train_epochs + i·p·F) × FLOPs(base) + (head_epochs + i·p·F) × FLOPs(exits)``
+      — the base network's training and i·p rounds, then the heads' training and as many rounds.
 
-    The dense reference is fine-tuned for as many epochs as the whole all-at-once trajectory.
+    Every heads-only epoch is counted as a forward pass through the base network plus the heads'
+    backward pass, what it costs without :func:`eelib.train`'s exact cache of the heads' inputs
+    (the cache saves time, not budget). The dense reference is fine-tuned for as many epochs as
+    the whole all-at-once trajectory.
 
     Args:
         config: a validated profile; ``joint_epochs=None`` asks for the whole number of joint
@@ -90,13 +99,13 @@ def compute_budget(
     p, F = config.prune_steps, config.finetune_epochs
     head_epochs = config.head_epochs or config.train_epochs
     steps = np.arange(1, len(config.sparsities) + 1) * p * F
-    ordered = (config.train_epochs + steps) * per["base"] + (head_epochs + p * F) * per["exits"]
+    ordered = (config.train_epochs + steps) * per["base"] + (head_epochs + steps) * per["exits"]
 
     def worst(joint_epochs: int) -> float:
         return float(np.max(np.abs((joint_epochs + steps) * per["all"] / ordered - 1)))
 
     joint_epochs = config.joint_epochs or min(
-        range(1, 2 * (config.train_epochs + head_epochs + p * F) + 1), key=worst
+        range(1, 2 * (config.train_epochs + head_epochs + steps[-1]) + 1), key=worst
     )
     table = pd.DataFrame(
         {
@@ -130,6 +139,7 @@ def run_experiment(
     device: str | None = None,
     progress: bool = True,
     checkpoints: str | os.PathLike | None = None,
+    workers: int = 1,
     **settings,
 ) -> pd.DataFrame:
     """Run both pruning strategies along one pruning trajectory per seed; return every trade-off curve.
@@ -145,8 +155,8 @@ def run_experiment(
       target on the way;
     - **ordered**: the base network trained for ``train_epochs``, pruned along its own trajectory
       (:func:`eelib.prune_base`); at each target a copy gets its exit heads trained for
-      ``head_epochs`` on the frozen base, then pruned to the target in ``prune_steps`` rounds
-      (:func:`eelib.train_and_prune_heads`).
+      ``head_epochs`` on the frozen base, then pruned to the target in as many rounds as the
+      base network took to reach it (:func:`eelib.train_and_prune_heads`), the paper's schedule.
 
     ``joint_epochs`` is chosen so both strategies' training compute agrees within 10 % at every
     target (:func:`compute_budget`). Curves are swept on the test set; ``val_accuracy`` and
@@ -165,6 +175,11 @@ def run_experiment(
         checkpoints: a folder to keep finished pieces in (under a hash of the config); running the
             same command again after an interruption continues from them and gives the same
             numbers. A changed config gets another hash and never reuses old pieces.
+        workers: processes to share the (seed, strategy) pieces out to, each with its share of
+            the CPU threads (2 workers of 1 thread each do more on 2 cores than 1 of 2 threads);
+            their pieces meet in ``checkpoints`` (a temporary folder if None). The numbers of a
+            piece can differ in the last bits with the number of threads it ran on, so resume a
+            run with the workers it started with.
         **settings: other profile settings to override (``train_epochs=1``…).
 
     Returns:
@@ -190,10 +205,72 @@ def run_experiment(
     )
     out = check_out(out, overwrite) if out is not None else None
     device = check_device(device)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    start = time.perf_counter()
+    with _folder(checkpoints, workers) as folder:
+        resumed = (
+            _in_workers(config, root, download, device, folder, workers, progress)
+            if workers > 1
+            else 0
+        )
+        study = _prepare(config, root, download, device, folder, progress)
+        for seed in study.config.seeds:
+            for run in STRATEGY_RUNS.values():
+                run(study, seed)
+        study.pieces.close()
+    results = pd.concat(study.pieces.rows, ignore_index=True)
+    results.attrs["metadata"] = _metadata(study, start, workers, resumed)
+    if out is not None:
+        save_results(results, out, overwrite=overwrite)
+    return results
+
+
+@dataclass
+class _Study:
+    """Everything one run's pieces share: settings, data, the checkpoint store."""
+
+    config: Profile
+    train_set: ImageDataset
+    val_set: ImageDataset
+    test_set: ImageDataset
+    device: torch.device
+    compute: pd.DataFrame
+    key: str
+    pieces: _Pieces
+
+    @property
+    def fit(self) -> dict:
+        """Keyword arguments of every :func:`eelib.train` call (the learning rate aside)."""
+        c = self.config
+        return {
+            "batch_size": c.batch_size,
+            "device": self.device,
+            "progress": False,
+            "precision": c.precision,
+        }
+
+    @property
+    def tune(self) -> dict:
+        """Keyword arguments of every fine-tuning call."""
+        return {**self.fit, "lr": self.config.finetune_lr}
+
+    def network(self, seed: int) -> EarlyExitNetwork:
+        shape, classes = self.train_set.image_shape, len(self.train_set.classes)
+        return build_model(self.config, seed, shape[0], classes).to(self.device)
+
+
+@functools.lru_cache(maxsize=2)
+def _data(name: str, root, download: bool, val_size: int):
     train_set, val_set = validation_split(
-        load_dataset(config.dataset, "train", root=root, download=download), config.val_size
+        load_dataset(name, "train", root=root, download=download), val_size
     )
-    test_set = load_dataset(config.dataset, "test", root=root, download=download)
+    return train_set, val_set, load_dataset(name, "test", root=root, download=download)
+
+
+def _prepare(config: Profile, root, download, device, checkpoints, progress: bool) -> _Study:
+    """Load the data, match the compute budgets, open the checkpoint store."""
+    train_set, val_set, test_set = _data(config.dataset, root, download, config.val_size)
     probe = build_model(config, 0, train_set.image_shape[0], len(train_set.classes))
     joint_epochs, compute = compute_budget(config, probe, train_set.image_shape, len(train_set))
     config = config.replace(
@@ -207,50 +284,40 @@ def run_experiment(
         total=len(config.seeds) * (3 + 3 * len(config.sparsities)),
         progress=progress,
     )
-    fit = {"batch_size": config.batch_size, "device": device, "progress": False}
-    tune = {**fit, "lr": config.finetune_lr}
+    return _Study(config, train_set, val_set, test_set, device, compute, key, pieces)
 
-    def network(seed: int) -> EarlyExitNetwork:
-        return build_model(config, seed, train_set.image_shape[0], len(train_set.classes)).to(
-            device
-        )
 
-    start = time.perf_counter()
-    for seed in config.seeds:
-        joint = pieces.run(
-            seed,
-            "joint",
-            network(seed),
-            lambda m: train(m, train_set, joint_epochs, "all", config.lr, seed=seed, **fit),
-        )
-        pieces.run(
-            seed,
-            "dense",
-            copy.deepcopy(joint),
-            lambda m: train(
-                m, train_set, _rounds(config) * config.finetune_epochs, "all", seed=seed + 1, **tune
-            ),
-            record="dense",
-        )
-        all_at_once_trajectory(pieces, seed, joint, config, train_set, tune)
-        base_net = pieces.run(
-            seed,
-            "base",
-            network(seed),
-            lambda m: train(m, train_set, config.train_epochs, "base", config.lr, seed=seed, **fit),
-        )
-        ordered_trajectory(pieces, seed, base_net, config, train_set, tune)
-    pieces.close()
+def all_at_once(study: _Study, seed: int) -> None:
+    """Strategy 1 for one seed: joint training, the fine-tuned dense reference, the trajectory."""
+    c, train_set = study.config, study.train_set
+    joint = study.pieces.run(
+        seed,
+        "joint",
+        study.network(seed),
+        lambda m: train(m, train_set, c.joint_epochs, "all", c.lr, seed=seed, **study.fit),
+    )
+    study.pieces.run(
+        seed,
+        "dense",
+        copy.deepcopy(joint),
+        lambda m: train(
+            m, train_set, _rounds(c) * c.finetune_epochs, "all", seed=seed + 1, **study.tune
+        ),
+        record="dense",
+    )
+    all_at_once_trajectory(study.pieces, seed, joint, c, train_set, study.tune)
 
-    results = pd.concat(pieces.rows, ignore_index=True)
-    results.attrs["metadata"] = _metadata(config, compute, key, device, pieces, start) | {
-        "train_images": len(train_set),
-        "validation_images": len(val_set),
-        "test_images": len(test_set),
-    }
-    if out is not None:
-        save_results(results, out, overwrite=overwrite)
-    return results
+
+def ordered(study: _Study, seed: int) -> None:
+    """Strategy 2 for one seed: the base network's training, then its trajectory."""
+    c, train_set = study.config, study.train_set
+    base_net = study.pieces.run(
+        seed,
+        "base",
+        study.network(seed),
+        lambda m: train(m, train_set, c.train_epochs, "base", c.lr, seed=seed, **study.fit),
+    )
+    ordered_trajectory(study.pieces, seed, base_net, c, train_set, study.tune)
 
 
 def all_at_once_trajectory(pieces, seed, model, config: Profile, train_set, tune: dict) -> None:
@@ -279,7 +346,8 @@ def ordered_trajectory(pieces, seed, base_net, config: Profile, train_set, tune:
 
     From each target to the next, :func:`eelib.prune_base` continues the base network's
     trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained and
-    pruned to the target (:func:`eelib.train_and_prune_heads`) and is recorded.
+    pruned to the target (:func:`eelib.train_and_prune_heads`) in as many rounds as the base
+    network took to get there (the paper: 20 rounds for each), and is recorded.
     """
     p, F, start = config.prune_steps, config.finetune_epochs, 0.0
     heads_seed = seed + _rounds(config) + 1
@@ -295,12 +363,63 @@ def ordered_trajectory(pieces, seed, base_net, config: Profile, train_set, tune:
             f"ordered@{target}",
             copy.deepcopy(base_net),
             lambda m: train_and_prune_heads(
-                m, train_set, target, config.head_epochs, p, F, heads_seed, config.lr, **tune
+                m,
+                train_set,
+                target,
+                config.head_epochs,
+                (i + 1) * p,  # as many rounds as the base network took to reach the target
+                F,
+                heads_seed,
+                config.lr,
+                **tune,
             ),
             record="ordered",
             target=target,
         )
         start = target
+
+
+STRATEGY_RUNS = {"all-at-once": all_at_once, "ordered": ordered}
+"""One seed's work for each strategy; the two are independent, so workers can share them out."""
+
+
+@contextlib.contextmanager
+def _folder(checkpoints, workers: int):
+    """The checkpoint folder; a temporary one when workers must hand pieces back and none is set."""
+    if checkpoints is not None or workers == 1:
+        yield checkpoints
+        return
+    with tempfile.TemporaryDirectory(prefix="eelib-pieces-") as folder:
+        yield folder
+
+
+def _in_workers(
+    config: Profile, root, download, device, folder, workers: int, progress: bool
+) -> int:
+    """Do every (seed, strategy) in ``workers`` processes, each with its share of the threads.
+
+    Each process stores its finished pieces in ``folder``; the caller then restores them all.
+    Returns how many pieces the workers resumed from an earlier, interrupted run.
+    """
+    threads = max(1, torch.get_num_threads() // workers)
+    tasks = [  # all at once trains longer (the dense reference too): its tasks go first
+        (config, root, download, str(device), folder, threads, seed, name)
+        for name in STRATEGY_RUNS
+        for seed in config.seeds
+    ]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        done = as_completed([pool.submit(_work, task) for task in tasks])
+        bar = tqdm(done, total=len(tasks), desc="seed × strategy", disable=not progress)
+        return sum(future.result() for future in bar)
+
+
+def _work(task) -> int:
+    config, root, download, device, folder, threads, seed, name = task
+    torch.set_num_threads(threads)
+    study = _prepare(config, root, download, torch.device(device), folder, progress=False)
+    STRATEGY_RUNS[name](study, seed)
+    return study.pieces.resumed
 
 
 def _rounds(config: Profile) -> int:
@@ -344,7 +463,8 @@ class _Pieces:
         self.bar.close()
 
 
-def _metadata(config, compute, key, device, pieces: _Pieces, start: float) -> dict:
+def _metadata(study: _Study, start: float, workers: int, resumed: int) -> dict:
+    config, pieces, device = study.config, study.pieces, study.device
     p, F = config.prune_steps, config.finetune_epochs
     return {
         "config": config.to_dict(),
@@ -359,7 +479,8 @@ def _metadata(config, compute, key, device, pieces: _Pieces, start: float) -> di
             "base network training epochs (ordered)": config.train_epochs,
             "exit-head training epochs at each target (ordered)": config.head_epochs,
             "pruning rounds from one target to the next": p,
-            "exit-head pruning rounds (ordered)": p,
+            "exit-head pruning rounds (ordered)": "as many as the base network took to reach "
+            f"the target: {p} per target passed",
             "fine-tuning epochs per round": F,
             "dense reference fine-tuning epochs": _rounds(config) * F,
         },
@@ -370,14 +491,18 @@ def _metadata(config, compute, key, device, pieces: _Pieces, start: float) -> di
                 "images × epochs, up to each target; joint_epochs chosen to match within "
                 f"{100 * COMPUTE_TOLERANCE:.0f} %"
             ),
-            "per_target": compute.to_dict(orient="records"),
+            "per_target": study.compute.to_dict(orient="records"),
         },
         "seeds": list(config.seeds),
-        "config_hash": key,
+        "config_hash": study.key,
         "versions": _versions(),
         "machine": _machine(device),
         "compute_time_s": round(pieces.seconds, 1),
-        "resumed_pieces": pieces.resumed,
+        "resumed_pieces": pieces.resumed if workers == 1 else resumed,
+        "workers": workers,
+        "train_images": len(study.train_set),
+        "validation_images": len(study.val_set),
+        "test_images": len(study.test_set),
         "wall_time_s": round(time.perf_counter() - start, 1),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

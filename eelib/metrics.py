@@ -3,8 +3,13 @@
 On a shared FLOPs grid, each curve's Pareto frontier gives the best accuracy within that budget;
 the strategy difference is all-at-once minus ordered, per budget, with a 95 % interval over seeds
 (``scipy.stats``). :func:`verdicts` turns the numbers into a verdict on each of the paper's three
-claims (Görmez & Koyuncu, 2022, §4). Every function reads the results table of
-:mod:`eelib.results`.
+claims (Görmez & Koyuncu, 2022, §4), and :func:`robustness` tells which verdicts survive other
+defensible readings. Every function reads the results table of :mod:`eelib.results`.
+
+The headline analysis (:data:`HEADLINE`) was fixed before the full run: budgets evenly spaced on
+a linear FLOPs grid (the paper's axes), curves swept on the test set (as the paper does), target
+sparsities up to 95 % (a 98 % target is a stress test, reported on its own), 95 % Student-t
+intervals over seeds, claim B's margin 1 accuracy point.
 """
 
 from __future__ import annotations
@@ -25,24 +30,80 @@ from .results import (
     runs,
 )
 
+GRIDS = ("linear", "log")
+CHOICES = ("test", "validation")
+HEADLINE_MAX_SPARSITY = 0.95
+"""Targets above this are stress tests: reported on their own, outside the headline verdicts."""
+HEADLINE = {
+    "grid": "linear",
+    "choose": "test",
+    "stress": False,
+    "confidence": 0.95,
+    "margin": 1.0,
+    "b_measure": "accuracy",
+}
+"""The pre-registered headline analysis (see the module's description)."""
+FLOPS_MARGIN = 10.0
+"""Claim B read as FLOPs at equal accuracy: "alike" means within ±10 % of the FLOPs."""
 
-def best_accuracy_within(curve: pd.DataFrame, budgets) -> np.ndarray:
+
+def _selector(curve: pd.DataFrame, choose: str) -> pd.DataFrame:
+    """The curve whose points pick the operating point: test itself, or the validation split's."""
+    if choose not in CHOICES:
+        raise ValueError(f"choose is one of {', '.join(CHOICES)}, got {choose!r}")
+    if choose == "test":
+        return curve
+    if "val_accuracy" not in curve.columns:
+        raise ValueError("these results have no val_accuracy column; rerun eelib.run_experiment")
+    return curve.assign(flops=curve["val_flops"], accuracy=curve["val_accuracy"])
+
+
+def best_accuracy_within(curve: pd.DataFrame, budgets, choose: str = "test") -> np.ndarray:
     """Best accuracy (fraction) of the curve's operating points that cost at most each budget.
 
     Args:
-        curve: rows with ``flops`` and ``accuracy`` (one trade-off curve).
+        curve: rows with ``flops`` and ``accuracy`` (one trade-off curve; with
+            ``choose="validation"`` also ``val_flops`` and ``val_accuracy``).
         budgets: mean FLOPs per sample, 1-D.
+        choose: ``"test"`` — the best test accuracy among points whose test FLOPs fit (the curve
+            swept on test, as the paper does); ``"validation"`` — the threshold with the best
+            validation accuracy among those whose validation FLOPs fit, reported on test.
 
     Returns:
         float array like ``budgets``; NaN where no point is that cheap.
     """
-    front = pareto_frontier(curve)
+    front = pareto_frontier(_selector(curve, choose))
     index = (
         np.searchsorted(front["flops"].to_numpy(), np.asarray(budgets, dtype=float), side="right")
         - 1
     )
-    accuracy = front["accuracy"].to_numpy()[np.maximum(index, 0)]
+    accuracy = curve.loc[front.index, "accuracy"].to_numpy()[np.maximum(index, 0)]
     return np.where(index >= 0, accuracy, np.nan)
+
+
+def select(
+    results: pd.DataFrame, stress: bool = True, exclude_collapsed: bool = False
+) -> pd.DataFrame:
+    """The rows an analysis uses.
+
+    Args:
+        results: the results table.
+        stress: keep targets above :data:`HEADLINE_MAX_SPARSITY` (False: the headline targets).
+        exclude_collapsed: drop every (sparsity, seed) at which either strategy's network has a
+            collapsed layer (≥ 99 % sparse), so no number comes from a collapsed network.
+    """
+    keep = results["sparsity"] <= HEADLINE_MAX_SPARSITY + 1e-9 if not stress else True
+    rows = results[keep] if not stress else results
+    if exclude_collapsed:
+        table = runs(rows)
+        bad = table.loc[
+            table["collapsed_layers"].fillna("").astype(str) != "", ["sparsity", "seed"]
+        ]
+        pairs = set(map(tuple, bad.to_numpy().tolist()))
+        pruned = rows["strategy"] != "dense"
+        hit = [(s, d) in pairs for s, d in zip(rows["sparsity"], rows["seed"])]
+        rows = rows[~(pruned & np.array(hit, dtype=bool))]
+    return rows
 
 
 def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
@@ -67,8 +128,6 @@ def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
     exits = exit_gaps(results).rename(columns=lambda k: f"exit_{k}_gap")
     return table.join(exits).reset_index()
 
-
-# --- Intervals over seeds and verdicts for the paper's claims (the book's chapter 5) ----------
 
 VERDICTS = ("holds", "does not hold", "undecided")
 
@@ -107,7 +166,7 @@ def _summary(frame: pd.DataFrame, by: list[str], column: str, confidence: float)
             dict(zip(by, key if isinstance(key, tuple) else (key,)))
             | {"mean": mean, "low": low, "high": high, "seeds": int(group[column].notna().sum())}
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[*by, "mean", "low", "high", "seeds"])
 
 
 def _paired_runs(results: pd.DataFrame, column: str):
@@ -136,21 +195,33 @@ def _paired_runs(results: pd.DataFrame, column: str):
         )
 
 
-def frontier_gaps(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
+def frontier_gaps(
+    results: pd.DataFrame, points: int = 50, grid: str = "linear", choose: str = "test"
+) -> pd.DataFrame:
     """Each strategy's best accuracy within each budget of a shared FLOPs grid, per seed.
 
-    For each target sparsity the grid is ``points`` budgets evenly spaced on a log scale over the
-    FLOPs range every run at that sparsity covers (both strategies, all seeds), so seeds can be
-    averaged per budget; a log grid because an early-exit network's operating points span orders
-    of magnitude of FLOPs, most of them at the cheap end. Columns: ``sparsity``, ``seed``,
-    ``budget`` (mean FLOPs per sample), ``all-at-once`` and ``ordered`` (best accuracy, fractions,
-    :func:`best_accuracy_within`) and ``gap`` (all at once − ordered, in accuracy points).
+    For each target sparsity the grid is ``points`` budgets evenly spaced over the FLOPs range
+    every run at that sparsity covers (both strategies, all seeds), so seeds can be averaged per
+    budget. ``grid="linear"`` spaces them evenly in FLOPs, as the paper's axes do (the headline);
+    ``"log"`` evenly in log FLOPs, which weighs the cheap end, where an early-exit network's
+    operating points crowd, more. ``choose`` as in :func:`best_accuracy_within`.
+
+    Columns: ``sparsity``, ``seed``, ``budget`` (mean FLOPs per sample), ``all-at-once`` and
+    ``ordered`` (best accuracy, fractions) and ``gap`` (all at once − ordered, accuracy points).
+
+    Raises:
+        ValueError: an unknown grid or choice.
     """
+    if grid not in GRIDS:
+        raise ValueError(f"grid is one of {', '.join(GRIDS)}, got {grid!r}")
+    spaced = np.linspace if grid == "linear" else np.geomspace
+    column = "flops" if choose == "test" else "val_flops"
     rows = []
-    for target, low, high, pairs in _paired_runs(results, "flops"):
-        budgets = np.geomspace(low, high, points)
+    for target, low, high, pairs in _paired_runs(results, column):
+        budgets = spaced(low, high, points)
         for seed, one, two in pairs:
-            a, b = best_accuracy_within(one, budgets), best_accuracy_within(two, budgets)
+            a = best_accuracy_within(one, budgets, choose)
+            b = best_accuracy_within(two, budgets, choose)
             rows.append(
                 pd.DataFrame(
                     {
@@ -167,24 +238,25 @@ def frontier_gaps(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
 
 
 def gap_by_budget(
-    results: pd.DataFrame, points: int = 50, confidence: float = 0.95
+    results: pd.DataFrame, points: int = 50, confidence: float = 0.95, grid: str = "linear"
 ) -> pd.DataFrame:
     """All at once − ordered per budget: mean and ``confidence`` interval over seeds (points).
 
     Columns: ``sparsity``, ``budget`` (FLOPs), ``mean``, ``low``, ``high``, ``seeds``.
     """
-    return _summary(frontier_gaps(results, points), ["sparsity", "budget"], "gap", confidence)
+    gaps = frontier_gaps(results, points, grid)
+    return _summary(gaps, ["sparsity", "budget"], "gap", confidence)
 
 
 def frontier_bands(
-    results: pd.DataFrame, points: int = 50, confidence: float = 0.95
+    results: pd.DataFrame, points: int = 50, confidence: float = 0.95, grid: str = "linear"
 ) -> pd.DataFrame:
     """Each strategy's frontier on the shared grid: mean and interval of accuracy over seeds.
 
     Columns: ``strategy``, ``sparsity``, ``budget`` (FLOPs), ``mean``, ``low``, ``high`` (fractions),
     ``seeds``. The dense network's curve is not included (see :func:`dense_reference`).
     """
-    gaps = frontier_gaps(results, points)
+    gaps = frontier_gaps(results, points, grid)
     long = gaps.melt(
         ["sparsity", "seed", "budget"], list(STRATEGIES), var_name="strategy", value_name="accuracy"
     )
@@ -197,35 +269,53 @@ def dense_reference(results: pd.DataFrame) -> pd.Series:
     return dense.groupby("seed")[exit_accuracy_column(num_exits(results))].first()
 
 
-def _flops_to_reach(curve: pd.DataFrame, levels) -> np.ndarray:
-    """Fewest mean FLOPs of a point on ``curve`` with accuracy ≥ each level; NaN if none."""
-    front = pareto_frontier(curve)
-    flops, accuracy = front["flops"].to_numpy(), front["accuracy"].to_numpy()
+def _flops_to_reach(curve: pd.DataFrame, levels, choose: str = "test") -> np.ndarray:
+    """Test FLOPs of the cheapest point with accuracy ≥ each level (chosen as ``choose`` says);
+    NaN if none reaches it."""
+    front = pareto_frontier(_selector(curve, choose))
+    accuracy = front["accuracy"].to_numpy()
+    flops = curve.loc[front.index, "flops"].to_numpy()
     index = np.searchsorted(accuracy, np.asarray(levels, dtype=float), side="left")
     return np.where(index < len(flops), flops[np.minimum(index, len(flops) - 1)], np.nan)
 
 
-def flops_saving(results: pd.DataFrame, points: int = 50, confidence: float = 0.95) -> pd.DataFrame:
-    """FLOPs all at once saves over ordered at equal accuracy (the paper's "up to 15 %").
+def flops_savings(
+    results: pd.DataFrame, points: int = 50, choose: str = "test", floor=None
+) -> pd.DataFrame:
+    """FLOPs all at once saves over ordered at equal accuracy, per seed (the paper's "up to 15 %").
 
     For each target sparsity, accuracy levels are ``points`` values evenly spaced over the range
-    every run reaches; at each level each strategy's frontier needs some mean FLOPs per sample.
-    Saving = 1 − FLOPs(all at once) / FLOPs(ordered), a fraction (0.15 = 15 % fewer FLOPs).
+    every run reaches (from ``floor[seed]`` up, when a per-seed floor is given); at each level
+    each strategy's frontier needs some mean FLOPs per sample. Saving = 1 − FLOPs(all at once) /
+    FLOPs(ordered), a fraction (0.15 = 15 % fewer FLOPs).
 
-    Columns: ``sparsity``, ``accuracy`` (the level, a fraction), ``mean``, ``low``, ``high``
-    (saving over seeds with its interval), ``seeds``.
+    Columns: ``sparsity``, ``seed``, ``accuracy`` (the level, a fraction), ``saving``.
     """
+    column = "accuracy" if choose == "test" else "val_accuracy"
     rows = []
-    for target, low, high, pairs in _paired_runs(results, "accuracy"):
+    for target, low, high, pairs in _paired_runs(results, column):
         levels = np.linspace(low, high, points)
         for seed, one, two in pairs:
-            saving = 1 - _flops_to_reach(one, levels) / _flops_to_reach(two, levels)
+            mine = levels[levels >= floor[seed]] if floor is not None else levels
+            saving = 1 - _flops_to_reach(one, mine, choose) / _flops_to_reach(two, mine, choose)
             rows.append(
-                pd.DataFrame(
-                    {"sparsity": target, "seed": seed, "accuracy": levels, "saving": saving}
-                )
+                pd.DataFrame({"sparsity": target, "seed": seed, "accuracy": mine, "saving": saving})
             )
-    return _summary(pd.concat(rows), ["sparsity", "accuracy"], "saving", confidence)
+    columns = ["sparsity", "seed", "accuracy", "saving"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def flops_saving(
+    results: pd.DataFrame, points: int = 50, confidence: float = 0.95, choose: str = "test"
+) -> pd.DataFrame:
+    """:func:`flops_savings` with a mean and ``confidence`` interval over seeds per level.
+
+    Columns: ``sparsity``, ``accuracy`` (the level, a fraction), ``mean``, ``low``, ``high``
+    (saving, a fraction), ``seeds``. To keep collapsed networks out, pass
+    ``select(results, exclude_collapsed=True)``.
+    """
+    savings = flops_savings(results, points, choose)
+    return _summary(savings, ["sparsity", "accuracy"], "saving", confidence)
 
 
 def exit_accuracies(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -276,55 +366,86 @@ def _verdict(low: float, high: float, holds: bool, fails: bool) -> str:
     return "holds" if holds else "does not hold" if fails else "undecided"
 
 
+def _per_seed(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Mean over budgets per (seed, sparsity), then over sparsities per seed."""
+    return frame.groupby(["seed", "sparsity"])[column].mean().groupby("seed").mean()
+
+
 def verdicts(
-    results: pd.DataFrame, points: int = 50, margin: float = 1.0, confidence: float = 0.95
+    results: pd.DataFrame,
+    points: int = 50,
+    margin: float = 1.0,
+    confidence: float = 0.95,
+    grid: str = "linear",
+    choose: str = "test",
+    stress: bool = False,
+    b_measure: str = "accuracy",
 ) -> pd.DataFrame:
     """A verdict on each of the paper's three claims, with the numbers behind it.
 
-    Each claim gets one number per seed (averaged over target sparsities), then a mean and a
-    ``confidence`` Student-t interval over seeds (:func:`interval`):
+    Each claim gets one number per seed (averaged over the target sparsities used), then a mean
+    and a ``confidence`` Student-t interval over seeds (:func:`interval`). The defaults are the
+    headline analysis (:data:`HEADLINE`).
 
     - **A**, all at once is better in general: the frontier gap (all at once − ordered, accuracy
-      points) averaged over the shared FLOPs grid. Holds if the interval is above 0, does not
-      hold if below 0, else undecided. ``detail`` adds the largest mean FLOPs saving at equal
-      accuracy (:func:`flops_saving`).
-    - **B**, alike at high accuracy: the gap averaged over the budgets where either frontier
-      reaches the fine-tuned dense final exit's accuracy − ``margin`` points. Holds if the
-      interval lies inside ±``margin`` points, does not hold if it lies wholly outside, else
-      undecided (also when no run reaches that accuracy).
+      points) averaged over the shared FLOPs grid (:func:`frontier_gaps` with ``grid`` and
+      ``choose``). Holds if the interval is above 0, does not hold if below 0, else undecided.
+      ``detail`` adds the largest mean FLOPs saving at equal accuracy among networks with no
+      collapsed layer (:func:`flops_saving`).
+    - **B**, alike at high accuracy, where either frontier reaches the fine-tuned dense final
+      exit's accuracy − ``margin`` points. ``b_measure="accuracy"``: the gap averaged over those
+      budgets; holds if its interval lies inside ±``margin`` points, does not hold if wholly
+      outside. ``"flops"``: the FLOPs saving at equal accuracy over those accuracy levels, in
+      percent; holds inside ±:data:`FLOPS_MARGIN` %, does not hold wholly outside. Undecided
+      otherwise, and when no run reaches that accuracy.
     - **C**, all at once is better at the early exits, ordered at the deep ones: per-exit
-      accuracy gaps with every sample forced out, the mean over exits 1..⌊K/2⌋ (early) and at
-      the final exit K (deep). Holds if the early interval is above 0 and the deep one below 0;
-      does not hold if the early one is below 0 or the deep one above 0; else undecided.
+      accuracy gaps with every sample forced out, the mean over exits 1..⌊K/2⌋ (early,
+      :func:`eelib.results.early_exits`) and at the final exit K (deep; the paper: ordered is
+      better at exit 7). Holds if the early interval is above 0 and the deep one below 0; does
+      not hold if the early one is below 0 or the deep one above 0; else undecided.
+
+    Args:
+        stress: include targets above :data:`HEADLINE_MAX_SPARSITY` (the stress test).
+        Others: as in :func:`frontier_gaps` and :func:`interval`.
 
     Returns:
-        One row per claim: ``claim``, ``statement``, ``mean``, ``low``, ``high`` (points; for C the
-        early exits' numbers), ``verdict`` (one of :data:`VERDICTS`) and ``detail`` (text with the
-        other numbers).
+        One row per claim: ``claim``, ``statement``, ``mean``, ``low``, ``high`` (points; for B
+        as FLOPs, percent; for C the early exits' numbers), ``verdict`` (one of
+        :data:`VERDICTS`) and ``detail`` (text with the other numbers).
+
+    Raises:
+        ValueError: an unknown grid, choice or B measure, or a confidence outside (0, 1).
     """
+    if b_measure not in ("accuracy", "flops"):
+        raise ValueError(f"b_measure is 'accuracy' or 'flops', got {b_measure!r}")
+    results = select(results, stress=stress)
     K = num_exits(results)
-    gaps = frontier_gaps(results, points)
-    per_seed_a = gaps.groupby(["seed", "sparsity"])["gap"].mean().groupby("seed").mean()
-    a = interval(per_seed_a, confidence)
-    saving = flops_saving(results, points, confidence)
+    gaps = frontier_gaps(results, points, grid, choose)
+    a = interval(_per_seed(gaps, "gap"), confidence)
+    saving = flops_saving(select(results, exclude_collapsed=True), points, confidence, choose)
     best = saving.loc[saving["mean"].idxmax()] if saving["mean"].notna().any() else None
     a_detail = (
-        f"largest mean FLOPs saving at equal accuracy {100 * best['mean']:.1f} % (at "
+        f"largest mean FLOPs saving at equal accuracy, no collapsed layer: "
+        f"{100 * best['mean']:.1f} % [{100 * best['low']:.1f}, {100 * best['high']:.1f}] (at "
         f"{100 * best['accuracy']:.1f} % accuracy, sparsity {best['sparsity']:g})"
         if best is not None
-        else "no accuracy both strategies reach"
+        else "no accuracy both strategies reach without a collapsed layer"
     )
 
     bar = dense_reference(results) - margin / 100
-    gaps["bar"] = gaps["seed"].map(bar)
-    high = gaps[(gaps[list(STRATEGIES)].max(axis=1) >= gaps["bar"])]
-    per_seed_b = high.groupby(["seed", "sparsity"])["gap"].mean().groupby("seed").mean()
+    if b_measure == "accuracy":
+        gaps["bar"] = gaps["seed"].map(bar)
+        high = gaps[(gaps[list(STRATEGIES)].max(axis=1) >= gaps["bar"])]
+        per_seed_b, b_margin, unit = _per_seed(high, "gap"), margin, "pt"
+    else:
+        high = flops_savings(results, points, choose, floor=bar).dropna(subset=["saving"])
+        per_seed_b = 100 * _per_seed(high, "saving")
+        b_margin, unit = FLOPS_MARGIN, "% FLOPs"
     b = interval(per_seed_b, confidence)
 
     exit_gap = exit_gaps(results)
     early_ones = early_exits(K)
-    early_gap = exit_gap[list(early_ones)].mean(axis=1)
-    early = interval(early_gap.groupby("seed").mean(), confidence)
+    early = interval(exit_gap[list(early_ones)].mean(axis=1).groupby("seed").mean(), confidence)
     deep = interval(exit_gap[K].groupby("seed").mean(), confidence)
 
     rows = [
@@ -344,12 +465,16 @@ def verdicts(
             "low": b[1],
             "high": b[2],
             "verdict": _verdict(
-                b[1], b[2], -margin <= b[1] and b[2] <= margin, b[1] > margin or b[2] < -margin
+                b[1],
+                b[2],
+                -b_margin <= b[1] and b[2] <= b_margin,
+                b[1] > b_margin or b[2] < -b_margin,
             ),
             "detail": (
-                f"gap where accuracy ≥ dense final exit − {margin:g} pt "
-                f"(dense final exit {100 * dense_reference(results).mean():.1f} %); "
-                f"{len(per_seed_b)} seeds reach it"
+                f"{'gap' if b_measure == 'accuracy' else 'FLOPs saving'} where accuracy ≥ dense "
+                f"final exit − {margin:g} pt (dense final exit "
+                f"{100 * dense_reference(results).mean():.1f} %), alike within ±{b_margin:g} "
+                f"{unit}; {len(per_seed_b)} seeds reach it"
             ),
         },
         {
@@ -370,4 +495,57 @@ def verdicts(
             ),
         },
     ]
+    return pd.DataFrame(rows)
+
+
+def verdicts_by_target(results: pd.DataFrame, **analysis) -> pd.DataFrame:
+    """:func:`verdicts` at each target sparsity on its own (the stress target included).
+
+    Columns: ``sparsity`` and those of :func:`verdicts`; ``analysis`` as :func:`verdicts` takes.
+    """
+    tables = []
+    for target in sorted(set(results.loc[results["strategy"] != "dense", "sparsity"])):
+        one = results[(results["strategy"] == "dense") | (results["sparsity"] == target)]
+        table = verdicts(one, **{**analysis, "stress": True})
+        tables.append(table.assign(sparsity=target))
+    table = pd.concat(tables, ignore_index=True)
+    return table[["sparsity", *(c for c in table.columns if c != "sparsity")]]
+
+
+ROBUSTNESS_CHOICES = (
+    ("headline: linear grid, swept on test, 50–95 %, 95 % intervals, B within ±1 pt", {}),
+    ("budget grid evenly spaced in log FLOPs", {"grid": "log"}),
+    ("thresholds chosen on validation, reported on test", {"choose": "validation"}),
+    ("with the stress target (98 %)", {"stress": True}),
+    ("90 % intervals", {"confidence": 0.90}),
+    ("B's margin 0.5 pt", {"margin": 0.5}),
+    ("B's margin 2 pt", {"margin": 2.0}),
+    (f"B as FLOPs at equal accuracy (alike within ±{FLOPS_MARGIN:g} %)", {"b_measure": "flops"}),
+)
+"""The defensible readings :func:`robustness` tries, each one change from :data:`HEADLINE`."""
+
+
+def robustness(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
+    """Each claim's verdict under each defensible analysis choice (:data:`ROBUSTNESS_CHOICES`).
+
+    Each row changes one choice of the headline analysis (:data:`HEADLINE`, the first row) and
+    recomputes :func:`verdicts`; a claim whose verdict is the same in every row does not hang on a
+    choice. A stress-target row is left out when the results have no target above
+    :data:`HEADLINE_MAX_SPARSITY`.
+
+    Returns:
+        One row per choice: ``choice``, ``headline`` (True for the first row), then per claim X
+        ``X`` (the verdict) and ``X numbers`` (``mean [low, high]``).
+    """
+    stressed = (results["sparsity"] > HEADLINE_MAX_SPARSITY + 1e-9).any()
+    rows = []
+    for label, change in ROBUSTNESS_CHOICES:
+        if change.get("stress") and not stressed:
+            continue
+        table = verdicts(results, points, **{**HEADLINE, **change}).set_index("claim")
+        row = {"choice": label, "headline": not change}
+        for claim, r in table.iterrows():
+            row[claim] = r["verdict"]
+            row[f"{claim} numbers"] = f"{r['mean']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
+        rows.append(row)
     return pd.DataFrame(rows)

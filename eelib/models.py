@@ -231,6 +231,8 @@ class EarlyExitResNet(EarlyExitNetwork):
         blocks_per_group: int = 9,
         exit_after: Sequence[int] = (4, 8, 12, 16, 20, 24),
         head_pool: int = 4,
+        widths: Sequence[int] = (16, 32, 64),
+        stem_stride: int = 1,
     ):
         n_blocks = 3 * blocks_per_group
         exit_after = tuple(exit_after)
@@ -243,25 +245,34 @@ class EarlyExitResNet(EarlyExitNetwork):
             raise ValueError(
                 f"exit_after must be increasing block numbers in 1..{n_blocks - 1}, got {exit_after}"
             )
-        blocks, c_in = [], 16
-        for group, width in enumerate((16, 32, 64)):
+        if len(widths) != 3 or stem_stride not in (1, 2):
+            raise ValueError(
+                f"a CIFAR ResNet has 3 groups of widths and a stem stride of 1 or 2, got "
+                f"widths={tuple(widths)}, stem_stride={stem_stride!r}"
+            )
+        blocks, c_in = [], widths[0]
+        for group, width in enumerate(widths):
             for b in range(blocks_per_group):
                 stride = 2 if group > 0 and b == 0 else 1
                 blocks.append(BasicBlock(c_in, width, stride))
                 c_in = width
         stem = nn.Sequential(
-            nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()
+            nn.Conv2d(in_channels, widths[0], 3, stem_stride, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(),
         )
         bounds = [0, *exit_after, n_blocks]
         stages = [nn.Sequential(*blocks[a:b]) for a, b in zip(bounds, bounds[1:])]
         stages[0] = nn.Sequential(stem, *stages[0])
         widths = [blocks[b - 1].conv2.out_channels for b in exit_after]
         heads = [exit_head(w, num_classes, head_pool) for w in widths]
-        super().__init__(stages, heads, exit_head(64, num_classes, 1))
+        super().__init__(stages, heads, exit_head(widths[-1], num_classes, 1))
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,
             "blocks_per_group": blocks_per_group,
             "exit_after": list(exit_after),
             "head_pool": head_pool,
+            "widths": list(widths),
+            "stem_stride": stem_stride,
         }

@@ -1,9 +1,9 @@
 """Run profiles: every setting of a reproduction run in one place, the network it builds, and
 the checks on its settings.
 
-``fast`` (default) runs every notebook in minutes on a laptop CPU; ``full`` is a 6-exit CNN on the
-full Fashion-MNIST with three seeds, under an hour on 2 CPU cores; ``paper`` is the paper's
-ResNet-56 with 7 exits, a GPU profile. ``full`` and ``paper`` run from the command line
+``fast`` (default) runs every notebook in minutes on a laptop CPU; ``full`` is a residual network
+shaped like the paper's (7 exits) on the full Fashion-MNIST with five seeds, under an hour on 2
+CPU cores; ``paper`` is the paper's ResNet-56 with 7 exits, a GPU profile. ``full`` and ``paper`` run from the command line
 (``python -m eelib reproduce``) and write to ``results/``.
 A notebook picks one through its parameters cell or the ``EELIB_PROFILE`` environment variable,
 and builds its networks with :func:`build_model` (the book's chapter 5 describes the profiles).
@@ -21,8 +21,10 @@ import torch
 from .data import DATASETS, IMAGE_CHANNELS
 from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
 from .pruning import check_sparsity
+from .training import PRECISIONS
 
-ARCHITECTURES = ("cnn", "resnet56")
+ARCHITECTURES = ("cnn", "resnet")
+FULL_FINETUNE_LR = 3e-4
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,13 @@ class Profile:
     Attributes:
         name: the profile's name.
         dataset: a name :func:`eelib.load_dataset` knows.
-        architecture: ``"cnn"`` (:class:`eelib.EarlyExitCNN`) or ``"resnet56"`` (the paper's
-            ResNet-56 with 7 exits, :class:`eelib.EarlyExitResNet`).
-        widths: channels of each CNN stage (K = len(widths) exits).
+        architecture: ``"cnn"`` (:class:`eelib.EarlyExitCNN`) or ``"resnet"`` (a CIFAR ResNet
+            with internal classifiers, :class:`eelib.EarlyExitResNet`; the paper's ResNet-56 with
+            the defaults below).
+        widths: channels of each CNN stage (K = len(widths) exits), or of the ResNet's 3 groups.
+        blocks_per_group, exit_after, stem_stride: the ResNet's n (depth 6n + 2), the blocks
+            its internal classifiers read, and its first convolution's stride (2 quarters the
+            FLOPs of every block).
         head_pool: side of the pooled grid each exit head reads.
         final_pool: side of the pooled grid the final classifier reads (None: ``head_pool``).
         pool_after: CNN stages followed by 2×2 max pooling (None: every stage).
@@ -54,6 +60,8 @@ class Profile:
         val_size: training images held out, class-balanced, to choose operating points on.
         batch_size, lr, finetune_lr: Adam's batch size and learning rates (training, fine-tuning).
         thresholds: number of confidence thresholds, evenly spaced over [0, 1], in each curve.
+        precision: ``"float32"`` or ``"bfloat16"`` (autocast for training; see
+            :func:`eelib.train`). Networks are always evaluated in float32.
     """
 
     name: str
@@ -63,6 +71,9 @@ class Profile:
     head_pool: int = 2
     final_pool: int | None = None
     pool_after: tuple[int, ...] | None = None
+    blocks_per_group: int = 9
+    exit_after: tuple[int, ...] = (4, 8, 12, 16, 20, 24)
+    stem_stride: int = 1
     train_epochs: int = 3
     head_epochs: int | None = None
     joint_epochs: int | None = None
@@ -75,6 +86,7 @@ class Profile:
     lr: float = 3e-3
     finetune_lr: float = 1e-3
     thresholds: int = 101
+    precision: str = "float32"
     description: str = field(default="", compare=False)
 
     def replace(self, **changes) -> "Profile":
@@ -100,26 +112,31 @@ PROFILES = {
     "full": Profile(
         name="full",
         dataset="fashion-mnist",
-        widths=(16, 16, 32, 32, 64, 64),
+        architecture="resnet",
+        widths=(16, 32, 64),
+        blocks_per_group=5,
+        exit_after=(2, 4, 7, 9, 12, 14),
+        stem_stride=2,
         head_pool=4,
         final_pool=1,
-        pool_after=(2, 4, 6),
         train_epochs=4,
         head_epochs=2,
         prune_steps=1,
         finetune_epochs=1,
-        sparsities=(0.5, 0.75, 0.9, 0.95, 0.98),
-        seeds=(0, 1, 2),
+        sparsities=(0.5, 0.75, 0.9, 0.95),
+        seeds=(0, 1, 2, 3, 4),
         val_size=5000,
+        finetune_lr=FULL_FINETUNE_LR,
+        precision="bfloat16",
         description=(
-            "the full Fashion-MNIST, a 6-exit CNN with the paper's head design, three seeds: "
-            "under an hour on 2 CPU cores"
+            "the full Fashion-MNIST, a ResNet-32 shaped like the paper's ResNet-56 (7 exits, "
+            "stride-2 stem), five seeds, bfloat16 training: under an hour on 2 CPU cores"
         ),
     ),
     "paper": Profile(
         name="paper",
         dataset="fashion-mnist",
-        architecture="resnet56",
+        architecture="resnet",
         head_pool=4,
         final_pool=1,
         train_epochs=30,
@@ -158,7 +175,8 @@ def build_model(
     Every network of the course is built here — by the runner, the notebooks and the tests — so
     each notebook runs under each profile. ``architecture="cnn"`` gives an
     :class:`~eelib.EarlyExitCNN` with the profile's ``widths``, ``head_pool``, ``final_pool`` and
-    ``pool_after``; ``"resnet56"`` the paper's :class:`~eelib.EarlyExitResNet` (book, chapter 5).
+    ``pool_after``; ``"resnet"`` an :class:`~eelib.EarlyExitResNet` with its ``widths``,
+    ``blocks_per_group``, ``exit_after``, ``head_pool`` and ``stem_stride`` (book, chapter 5).
     The global random state is left as it was.
 
     Args:
@@ -185,8 +203,16 @@ def build_model(
         in_channels = IMAGE_CHANNELS.get(profile.dataset, 1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if profile.architecture == "resnet56":
-            return EarlyExitResNet(in_channels, num_classes, head_pool=profile.head_pool)
+        if profile.architecture == "resnet":
+            return EarlyExitResNet(
+                in_channels,
+                num_classes,
+                profile.blocks_per_group,
+                profile.exit_after,
+                profile.head_pool,
+                profile.widths,
+                profile.stem_stride,
+            )
         return EarlyExitCNN(
             in_channels,
             num_classes,
@@ -237,8 +263,8 @@ def validate(config: Profile) -> Profile:
     """Check every setting of a run before any data is loaded; return it with targets sorted.
 
     Raises:
-        ValueError: saying which setting is wrong and what it must be — an unknown dataset or
-            architecture; epochs, rounds, thresholds, batch size or validation size that are not
+        ValueError: saying which setting is wrong and what it must be — an unknown dataset,
+            architecture or precision; epochs, rounds, thresholds, batch size or validation size that are not
             positive integers; learning rates that are not positive; no seeds or repeated seeds;
             no target sparsities, a repeated one, or one outside (0, 1) (0 is the dense reference,
             always recorded).
@@ -252,6 +278,10 @@ def validate(config: Profile) -> Profile:
     for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
         _positive_int(config, name)
     _positive_int(config, "thresholds", 2)
+    if config.precision not in PRECISIONS:
+        raise ValueError(
+            f"unknown precision {config.precision!r}; choose one of {', '.join(PRECISIONS)}"
+        )
     for name in ("head_epochs", "joint_epochs"):
         if getattr(config, name) is not None:
             _positive_int(config, name)

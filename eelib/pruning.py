@@ -28,7 +28,7 @@ from torch.nn.utils import prune
 from torch.utils.data import Dataset
 
 from .models import EarlyExitNetwork
-from .training import train
+from .training import refresh_masked_weights, train
 
 
 def _zeros_and_total(model: EarlyExitNetwork, scope: str) -> tuple[int, int]:
@@ -96,6 +96,7 @@ def global_magnitude_prune(model: EarlyExitNetwork, sparsity: float, scope: str 
         prune.global_unstructured(
             params, pruning_method=prune.L1Unstructured, amount=target - already
         )
+        refresh_masked_weights(model)  # so the pruned network can be copied right away
 
 
 def sparsity_schedule(target: float, steps: int, start: float = 0.0) -> list[float]:

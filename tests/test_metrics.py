@@ -138,3 +138,82 @@ def test_operating_points_are_chosen_on_validation():
     assert points.loc[("ordered", 0), "accuracy"] == pytest.approx(0.85)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         metrics.operating_points(results, 75)
+
+
+def _with_stress_target(shift_headline, shift_stress):
+    """Hand-made results at 90 % plus a 98 % stress target where all at once differs by
+    ``shift_stress`` points."""
+    headline = _results(shift=shift_headline, noise=0.1)
+    stress = _results(shift=shift_stress, noise=0.1)
+    stress = stress[stress["strategy"] != "dense"].assign(sparsity=0.98)
+    return pd.concat([headline, stress], ignore_index=True)
+
+
+def test_the_stress_target_stays_out_of_the_headline_verdicts():
+    results = _with_stress_target(2.0, -30.0)
+    headline = metrics.verdicts(results).set_index("claim")
+    assert headline.loc["A", "mean"] == pytest.approx(2.0, abs=0.01)
+    assert headline.loc["A", "verdict"] == "holds"
+    stressed = metrics.verdicts(results, stress=True).set_index("claim")
+    assert stressed.loc["A", "mean"] == pytest.approx((2.0 - 30.0) / 2, abs=0.01)
+    by_target = metrics.verdicts_by_target(results).set_index(["sparsity", "claim"])
+    assert by_target.loc[(0.9, "A"), "verdict"] == "holds"
+    assert by_target.loc[(0.98, "A"), "verdict"] == "does not hold"
+
+
+def test_robustness_table_shows_which_verdicts_hang_on_a_choice():
+    table = metrics.robustness(_with_stress_target(2.0, -30.0), points=7).set_index("choice")
+    assert table["headline"].sum() == 1 and table["headline"].iloc[0]
+    headline = table.iloc[0]
+    assert headline["A"] == "holds" and headline["A numbers"].startswith("+2.0")
+    assert headline["B"] == "does not hold", "2 points apart is not alike within ±1"
+    stress = table.loc[[c for c in table.index if "stress" in c][0]]
+    assert stress["A"] == "does not hold", "the stress target reverses A"
+    wide = table.loc["B's margin 2 pt"]
+    assert wide["B"] == "undecided", "a gap of 2 ± 0.1 straddles a margin of 2"
+    assert set(table.loc[[c for c in table.index if "log" in c][0], ["A", "C"]]) == {"holds"}
+    assert len(table) == len(metrics.ROBUSTNESS_CHOICES)
+    no_stress = metrics.robustness(_results(shift=2.0), points=7)
+    assert len(no_stress) == len(metrics.ROBUSTNESS_CHOICES) - 1, "no stress row without one"
+
+
+def test_choosing_on_validation_reports_test_accuracy_of_the_chosen_threshold():
+    curve = pd.DataFrame(
+        {
+            "flops": [1.0, 2.0, 3.0],
+            "accuracy": [0.5, 0.9, 0.7],
+            "val_flops": [1.0, 2.0, 3.0],
+            "val_accuracy": [0.5, 0.6, 0.8],  # validation prefers the third point
+        }
+    )
+    assert best_accuracy_within(curve, [3.0]).tolist() == [0.9]
+    assert best_accuracy_within(curve, [3.0], choose="validation").tolist() == [0.7]
+    with pytest.raises(ValueError, match="choose"):
+        best_accuracy_within(curve, [3.0], choose="train")
+
+
+def test_grids_and_collapsed_networks():
+    results = _results(shift=10.0)
+    linear = metrics.frontier_gaps(results, points=5)
+    assert np.diff(linear["budget"].iloc[:5]).round(6).tolist() == [0.75] * 4
+    log = metrics.frontier_gaps(results, points=5, grid="log")
+    assert (
+        np.diff(np.log(log["budget"].iloc[:5])).round(6).tolist() == [round(np.log(4) / 4, 6)] * 4
+    )
+    with pytest.raises(ValueError, match="grid"):
+        metrics.frontier_gaps(results, grid="cubic")
+    kept = metrics.select(results, exclude_collapsed=True)
+    pairs = set(zip(kept["strategy"], kept["seed"]))
+    assert ("ordered", 0) not in pairs and ("all-at-once", 0) not in pairs
+    assert ("dense", 0) in pairs and ("ordered", 1) in pairs
+
+
+def test_claim_b_as_flops_at_equal_accuracy():
+    alike = _results(shift=0.0, exit_shift=(0.0, 0.0), noise=0.0)
+    table = metrics.verdicts(alike, b_measure="flops").set_index("claim")
+    assert table.loc["B", "mean"] == pytest.approx(0.0, abs=1e-9)
+    assert "FLOPs saving" in table.loc["B", "detail"]
+    cheaper = _results(0.0, exit_shift=(0.0, 0.0), flops_scale=0.5, noise=0.0)
+    assert metrics.verdicts(cheaper, b_measure="flops").set_index("claim").loc["B", "mean"] == (
+        pytest.approx(50.0)
+    )

@@ -101,7 +101,10 @@ def test_the_papers_resnet56_with_seven_exits():
 def test_build_model_builds_each_profiles_network(name):
     profile = get_profile(name)
     model = build_model(name)
-    assert model.num_exits == (7 if profile.architecture == "resnet56" else len(profile.widths))
+    expected = (
+        len(profile.exit_after) + 1 if profile.architecture == "resnet" else len(profile.widths)
+    )
+    assert model.num_exits == expected
     logits = model(torch.zeros(2, 1, 28, 28))
     assert [tuple(z.shape) for z in logits] == [(2, 10)] * model.num_exits
     colour = build_model(profile.replace(dataset="cifar10"))

@@ -60,3 +60,33 @@ def test_a_pruned_model_can_be_copied_after_training(model, tiny_set):
     twin = copy.deepcopy(model)  # fails if a weight still belongs to the autograd graph
     for (a, _), (b, _) in zip(model.prunable(), twin.prunable()):
         assert torch.equal(a.weight, b.weight) and torch.equal(a.weight_mask, b.weight_mask)
+
+
+def test_heads_train_on_cached_features_exactly_as_on_the_whole_network(model, tiny_set):
+    """The cache of the heads' inputs is exact: the same losses and weights, pruned heads too."""
+    from eelib import global_magnitude_prune
+
+    train(model, tiny_set, 1, scope="base", batch_size=16, progress=False)
+    global_magnitude_prune(model, 0.5, "exits")
+    cached, whole = copy.deepcopy(model), copy.deepcopy(model)
+    kwargs = dict(scope="exits", seed=3, batch_size=16, progress=False)
+    losses = train(cached, tiny_set, 3, **kwargs)
+    assert train(whole, tiny_set, 3, cache_features=False, **kwargs) == losses
+    for a, b in zip(cached.state_dict().values(), whole.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_bfloat16_training_is_deterministic_and_keeps_float32_weights(model, tiny_set):
+    runs = [copy.deepcopy(model) for _ in range(3)]
+    kwargs = dict(seed=1, batch_size=16, progress=False, lr=1e-2)
+    losses = [
+        train(m, tiny_set, 2, precision=p, **kwargs)
+        for m, p in zip(runs, ("bfloat16",) * 2 + ("float32",))
+    ]
+    assert losses[0] == losses[1], "same seed, same numbers"
+    assert losses[0] != losses[2], "bfloat16 is not float32"
+    assert abs(losses[0][-1] - losses[2][-1]) < 0.1 * losses[2][-1]
+    assert all(p.dtype == torch.float32 for p in runs[0].parameters())
+    assert all(p.is_contiguous() for p in runs[0].parameters()), "channels-last undone"
+    with pytest.raises(ValueError, match="precision"):
+        train(model, tiny_set, 1, precision="float16", progress=False)
