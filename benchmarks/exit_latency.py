@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/exit_latency.py [--sparsity 0.9] [--channels 0.5] [--out ...csv]``
 
-How much of a FLOPs saving becomes time? The `full` profile's 6-exit CNN is measured with
+How much of a FLOPs saving becomes time? The `full` profile's network (``--profile``) is measured with
 ``eelib.exit_latency`` (``torch.utils.benchmark``, one thread, batch 1) three ways: dense;
 pruned all at once to ``--sparsity`` by global magnitude (unstructured: zeros in dense kernels);
 and with ``--channels`` of the channels removed by ``eelib.structured_prune``.
@@ -22,7 +22,6 @@ import pandas as pd
 import torch
 
 import eelib
-from eelib.experiment import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE = (1, 28, 28)
@@ -39,9 +38,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sparsity", type=float, default=0.9, help="unstructured, fraction")
     parser.add_argument("--channels", type=float, default=0.5, help="structured, fraction")
+    parser.add_argument("--profile", default="full", help="whose network to measure")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "exit_latency.csv"))
     args = parser.parse_args()
-    dense = build_model(eelib.get_profile("full"), 1, 10, seed=0).eval()
+    dense = eelib.build_model(args.profile, seed=0).eval()
     unstructured = copy.deepcopy(dense)
     eelib.global_magnitude_prune(unstructured, args.sparsity, "all")
     flops_unstructured = eelib.exit_costs(unstructured, SHAPE)  # counted from the masks

@@ -8,39 +8,56 @@ run), ``results`` (the results table), ``metrics`` (comparing the strategies), `
 ``latency`` (measured time per exit), ``structured`` (channel pruning with Torch-Pruning).
 """
 
-from . import checks, metrics, plots, results, widgets
-from .costs import dense_layer_flops, exit_costs, layer_costs, training_flops
-from .data import DATASETS, ImageDataset, load_dataset, validation_split
-from .early_exit import (
-    confidence_exit,
-    entropy_exit,
-    exit_accuracy,
-    pareto_frontier,
-    patience_exit,
-    predict_all_exits,
-    rule_curve,
-    tradeoff_curve,
+import lazy_loader
+
+# Submodules and their public names load on first use (scientific Python's SPEC 1, with
+# lazy_loader): `import eelib` stays quick, and a notebook pays for torch, pandas or matplotlib
+# when it first calls something that needs them.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submodules=["checks", "metrics", "plots", "results", "widgets"],
+    submod_attrs={
+        "costs": ["dense_layer_flops", "exit_costs", "layer_costs", "training_flops"],
+        "data": ["DATASETS", "ImageDataset", "load_dataset", "validation_split"],
+        "early_exit": [
+            "confidence_exit",
+            "entropy_exit",
+            "exit_accuracy",
+            "pareto_frontier",
+            "patience_exit",
+            "predict_all_exits",
+            "rule_curve",
+            "tradeoff_curve",
+        ],
+        "experiment": ["run_experiment"],
+        "latency": ["exit_latency", "run_to_exit"],
+        "metrics": ["best_accuracy_within", "compare_strategies"],
+        "models": ["EarlyExitCNN", "EarlyExitNetwork", "EarlyExitResNet"],
+        "profiles": ["PROFILES", "Profile", "build_model", "get_profile"],
+        "pruning": [
+            "global_magnitude_prune",
+            "layer_sparsity",
+            "part_sparsity",
+            "prune_all_at_once",
+            "prune_base",
+            "prune_heads",
+            "prune_ordered",
+            "remove_masks",
+            "sparsity",
+            "sparsity_schedule",
+        ],
+        "results": [
+            "STRATEGIES",
+            "find_results",
+            "load_results",
+            "num_exits",
+            "save_results",
+            "summarise",
+        ],
+        "structured": ["structured_prune"],
+        "training": ["train"],
+    },
 )
-from .experiment import run_experiment
-from .latency import exit_latency, run_to_exit
-from .metrics import best_accuracy_within, compare_strategies
-from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
-from .profiles import PROFILES, Profile, build_model, get_profile
-from .pruning import (
-    global_magnitude_prune,
-    layer_sparsity,
-    part_sparsity,
-    prune_all_at_once,
-    prune_base,
-    prune_ordered,
-    remove_masks,
-    sparsity,
-    sparsity_schedule,
-    train_and_prune_heads,
-)
-from .results import STRATEGIES, find_results, load_results, num_exits, save_results, summarise
-from .structured import structured_prune
-from .training import train
 
 __version__ = "0.1.0"
 
@@ -93,7 +110,7 @@ __all__ = [
     "summarise",
     "tradeoff_curve",
     "train",
-    "train_and_prune_heads",
+    "prune_heads",
     "training_flops",
     "validation_split",
 ]

@@ -31,7 +31,7 @@ from .costs import training_flops
 from .data import ImageDataset, load_dataset, validation_split
 from .models import EarlyExitNetwork
 from .profiles import Profile, build_model, check_device, get_profile, validate
-from .pruning import prune_all_at_once, prune_base, train_and_prune_heads
+from .pruning import prune_all_at_once, prune_base, prune_heads
 from .results import STRATEGIES, check_out, evaluate, save_results
 from .training import train
 
@@ -156,7 +156,7 @@ def run_experiment(
     - **ordered**: the base network trained for ``train_epochs``, pruned along its own trajectory
       (:func:`eelib.prune_base`); at each target a copy gets its exit heads trained for
       ``head_epochs`` on the frozen base, then pruned to the target in as many rounds as the
-      base network took to reach it (:func:`eelib.train_and_prune_heads`), the paper's schedule.
+      base network took to reach it (:func:`eelib.prune_heads`), the paper's schedule.
 
     ``joint_epochs`` is chosen so both strategies' training compute agrees within 10 % at every
     target (:func:`compute_budget`). Curves are swept on the test set; ``val_accuracy`` and
@@ -288,52 +288,33 @@ def _prepare(config: Profile, root, download, device, checkpoints, progress: boo
 
 
 def all_at_once(study: _Study, seed: int) -> None:
-    """Strategy 1 for one seed: joint training, the fine-tuned dense reference, the trajectory."""
-    c, train_set = study.config, study.train_set
-    joint = study.pieces.run(
+    """Strategy 1 for one seed: joint training, the fine-tuned dense reference, the trajectory.
+
+    From each target to the next, :func:`eelib.prune_all_at_once` continues the jointly trained
+    network's trajectory in ``prune_steps`` rounds; the network is recorded at every target.
+    """
+    c, train_set, pieces = study.config, study.train_set, study.pieces
+    p, F, start = c.prune_steps, c.finetune_epochs, 0.0
+    joint = pieces.run(
         seed,
         "joint",
         study.network(seed),
         lambda m: train(m, train_set, c.joint_epochs, "all", c.lr, seed=seed, **study.fit),
     )
-    study.pieces.run(
+    pieces.run(
         seed,
         "dense",
         copy.deepcopy(joint),
-        lambda m: train(
-            m, train_set, _rounds(c) * c.finetune_epochs, "all", seed=seed + 1, **study.tune
-        ),
+        lambda m: train(m, train_set, _rounds(c) * F, "all", seed=seed + 1, **study.tune),
         record="dense",
     )
-    all_at_once_trajectory(study.pieces, seed, joint, c, train_set, study.tune)
-
-
-def ordered(study: _Study, seed: int) -> None:
-    """Strategy 2 for one seed: the base network's training, then its trajectory."""
-    c, train_set = study.config, study.train_set
-    base_net = study.pieces.run(
-        seed,
-        "base",
-        study.network(seed),
-        lambda m: train(m, train_set, c.train_epochs, "base", c.lr, seed=seed, **study.fit),
-    )
-    ordered_trajectory(study.pieces, seed, base_net, c, train_set, study.tune)
-
-
-def all_at_once_trajectory(pieces, seed, model, config: Profile, train_set, tune: dict) -> None:
-    """Strategy 1 for one seed: the jointly trained ``model`` pruned target after target.
-
-    From each target to the next, :func:`eelib.prune_all_at_once` continues the trajectory in
-    ``prune_steps`` rounds; the network is recorded at every target.
-    """
-    p, F, start = config.prune_steps, config.finetune_epochs, 0.0
-    for i, target in enumerate(config.sparsities):
+    for i, target in enumerate(c.sparsities):
         pieces.run(
             seed,
             f"all-at-once@{target}",
-            model,
+            joint,
             lambda m: prune_all_at_once(
-                m, train_set, target, start, p, F, seed + 1 + i * p, **tune
+                m, train_set, target, start, p, F, seed + 1 + i * p, **study.tune
             ),
             record="all-at-once",
             target=target,
@@ -341,41 +322,37 @@ def all_at_once_trajectory(pieces, seed, model, config: Profile, train_set, tune
         start = target
 
 
-def ordered_trajectory(pieces, seed, base_net, config: Profile, train_set, tune: dict) -> None:
-    """Strategy 2 for one seed: the trained base network pruned target after target.
+def ordered(study: _Study, seed: int) -> None:
+    """Strategy 2 for one seed: the base network's training, then its trajectory.
 
     From each target to the next, :func:`eelib.prune_base` continues the base network's
-    trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained and
-    pruned to the target (:func:`eelib.train_and_prune_heads`) in as many rounds as the base
-    network took to get there (the paper: 20 rounds for each), and is recorded.
+    trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained on
+    the frozen base (:func:`eelib.train`) and pruned to the target (:func:`eelib.prune_heads`) in
+    as many rounds as the base network took to get there (the paper: 20 rounds for each), and is
+    recorded.
     """
-    p, F, start = config.prune_steps, config.finetune_epochs, 0.0
-    heads_seed = seed + _rounds(config) + 1
-    for i, target in enumerate(config.sparsities):
+    c, train_set, pieces = study.config, study.train_set, study.pieces
+    p, F, start = c.prune_steps, c.finetune_epochs, 0.0
+    heads_seed = seed + _rounds(c) + 1
+    base_net = pieces.run(
+        seed,
+        "base",
+        study.network(seed),
+        lambda m: train(m, train_set, c.train_epochs, "base", c.lr, seed=seed, **study.fit),
+    )
+    for i, target in enumerate(c.sparsities):
         pieces.run(
             seed,
             f"base@{target}",
             base_net,
-            lambda m: prune_base(m, train_set, target, start, p, F, seed + 1 + i * p, **tune),
+            lambda m: prune_base(m, train_set, target, start, p, F, seed + 1 + i * p, **study.tune),
         )
-        pieces.run(
-            seed,
-            f"ordered@{target}",
-            copy.deepcopy(base_net),
-            lambda m: train_and_prune_heads(
-                m,
-                train_set,
-                target,
-                config.head_epochs,
-                (i + 1) * p,  # as many rounds as the base network took to reach the target
-                F,
-                heads_seed,
-                config.lr,
-                **tune,
-            ),
-            record="ordered",
-            target=target,
-        )
+
+        def heads(m, target=target, rounds=(i + 1) * p):
+            train(m, train_set, c.head_epochs, "exits", c.lr, seed=heads_seed, **study.fit)
+            prune_heads(m, train_set, target, 0.0, rounds, F, heads_seed + 1, **study.tune)
+
+        pieces.run(seed, f"ordered@{target}", copy.deepcopy(base_net), heads, "ordered", target)
         start = target
 
 

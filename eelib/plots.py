@@ -126,10 +126,13 @@ def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True,
     return fig
 
 
-def plot_bands(bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsities=None):
+def plot_bands(
+    bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsities=None, xscale="linear"
+):
     """Each strategy's mean Pareto frontier with its interval band over seeds, one panel per sparsity.
 
-    The FLOPs axis is logarithmic: the operating points span orders of magnitude.
+    The FLOPs axis is linear, as the paper's (``xscale="log"`` spreads the cheap end, where the
+    early exits' operating points crowd).
 
     Args:
         bands: :func:`eelib.metrics.frontier_bands` output (FLOPs, accuracies as fractions).
@@ -156,16 +159,19 @@ def plot_bands(bands: pd.DataFrame, dense: pd.DataFrame | None = None, sparsitie
                 x, 100 * band["low"], 100 * band["high"], color=STYLE[strategy]["color"], alpha=0.25
             )
         ax.set_title(f"sparsity {s:.0%}")
-        ax.set_xscale("log")
+        ax.set_xscale(xscale)
     axes[0, 0].set_ylabel("test accuracy (%)")
     axes[0, 0].legend(loc="lower right", fontsize="small")
-    fig.supxlabel("mean MFLOPs per sample (log scale)", fontsize="medium")
+    scale = " (log scale)" if xscale == "log" else ""
+    fig.supxlabel(f"mean MFLOPs per sample{scale}", fontsize="medium")
     fig.suptitle("Pareto frontiers: mean over seeds with 95 % interval bands")
     return fig
 
 
-def plot_gap(gap: pd.DataFrame):
+def plot_gap(gap: pd.DataFrame, xscale="linear"):
     """All at once − ordered (accuracy points) against the FLOPs budget, mean and 95 % band.
+
+    The FLOPs axis is linear, as the paper's, or ``xscale="log"``.
 
     Args:
         gap: :func:`eelib.metrics.gap_by_budget` output; one line per sparsity.
@@ -182,8 +188,9 @@ def plot_gap(gap: pd.DataFrame):
         ax.plot(x, part["mean"], color=colour, label=f"{s:.0%}")
         ax.fill_between(x, part["low"], part["high"], color=colour, alpha=0.2)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("FLOPs budget (mean MFLOPs per sample, log scale)")
+    ax.set_xscale(xscale)
+    scale = ", log scale" if xscale == "log" else ""
+    ax.set_xlabel(f"FLOPs budget (mean MFLOPs per sample{scale})")
     ax.set_ylabel("all at once − ordered (points)")
     ax.legend(title="sparsity", fontsize="small", ncol=2)
     ax.set_title("Best accuracy within a budget: strategy difference, 95 % interval over seeds")

@@ -107,6 +107,7 @@ PROFILES = {
     "fast": Profile(
         name="fast",
         dataset="fashion-mnist-mini",
+        head_epochs=2,
         description="the mini Fashion-MNIST subset, one seed: each notebook in minutes on a laptop CPU",
     ),
     "full": Profile(

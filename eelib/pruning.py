@@ -246,44 +246,26 @@ def prune_base(
     return model
 
 
-def train_and_prune_heads(
+def prune_heads(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
-    head_epochs: int = 1,
+    start: float = 0.0,
     rounds: int = 1,
     finetune_epochs: int = 1,
     seed: int = 0,
-    head_lr: float | None = None,
     **train_kwargs,
 ) -> EarlyExitNetwork:
-    """Strategy 2, second part (paper §3): train the exit heads on the frozen base, then prune them.
+    """Strategy 2, second part (paper §3): prune the trained exit heads, fine-tuning them alone.
 
-    1. freeze the base network (no gradients, BatchNorm in eval mode) and train the early-exit
-       heads for ``head_epochs`` epochs (seed ``seed``);
-    2. prune the heads' pool (all exit heads together) from 0 to ``sparsity`` in ``rounds``
-       rounds, fine-tuning the heads only (round t with seed ``seed + 1 + t``).
-
-    Args:
-        model: an early-exit network whose base network is trained (and pruned, usually by
-            :func:`prune_base`); changed in place and returned.
-        train_set: data for training and fine-tuning.
-        sparsity: target fraction (0–1) of zero weights over the exit heads.
-        head_epochs: epochs of training the heads before pruning.
-        rounds: rounds of (prune + fine-tune) of the heads.
-        finetune_epochs: epochs of fine-tuning the heads after each round.
-        seed: seeds the data order, as above.
-        head_lr: learning rate of step 1 (default: ``train_kwargs["lr"]``, the fine-tuning's).
-        **train_kwargs: passed to :func:`eelib.train`.
-
-    Raises:
-        ValueError: ``sparsity`` outside [0, 1) or rounds < 1.
+    The exit heads (all of them, one pool) go from ``start`` to ``sparsity`` in ``rounds``
+    rounds of (prune → ``finetune_epochs`` of fine-tuning the heads on the frozen base network),
+    continuing their trajectory like :func:`prune_all_at_once`. Train the heads first
+    (``eelib.train(model, ..., scope="exits")``). Arguments and errors as in
+    :func:`prune_all_at_once`, for the exit heads.
     """
-    check_sparsity(sparsity)
-    head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
-    train(model, train_set, head_epochs, "exits", seed=seed, desc="train exit heads", **head_kwargs)
     iterative_prune(
-        model, train_set, sparsity, rounds, finetune_epochs, "exits", seed + 1, **train_kwargs
+        model, train_set, sparsity, rounds, finetune_epochs, "exits", seed, start, **train_kwargs
     )
     return model
 
@@ -303,16 +285,19 @@ def prune_ordered(
 ) -> EarlyExitNetwork:
     """Strategy 2 (paper §3): prune the base network first, then train and prune the exit heads.
 
-    :func:`prune_base` from ``start`` to ``sparsity`` in ``rounds`` rounds (seeds ``seed`` …),
-    then :func:`train_and_prune_heads` with ``head_rounds`` rounds (default: ``rounds``; seeds
-    from ``seed + rounds``). The runner (:func:`eelib.run_experiment`) calls the two parts as
-    separate pieces: the base network's trajectory goes on, and each target gets a copy whose
-    heads are trained and pruned.
+    1. :func:`prune_base` from ``start`` to ``sparsity`` in ``rounds`` rounds (seeds ``seed`` …);
+    2. train the exit heads on the frozen base for ``head_epochs`` (seed ``seed + rounds``, learning
+       rate ``head_lr``, default the fine-tuning's);
+    3. :func:`prune_heads` from 0 to ``sparsity`` in ``head_rounds`` rounds (default: as many as
+       the base network took; seeds from ``seed + rounds + 1``).
+
+    The runner (:func:`eelib.run_experiment`) takes the same steps, with the base network's
+    trajectory going on from target to target and a copy of it getting its heads at each target.
 
     Args:
         model: an early-exit network whose base network is trained (``train(..., scope="base")``);
             changed in place and returned.
-        head_epochs, head_lr: as in :func:`train_and_prune_heads`.
+        head_epochs, head_rounds, head_lr: as above.
         Others: as in :func:`prune_all_at_once`.
 
     Raises:
@@ -320,15 +305,17 @@ def prune_ordered(
     """
     check_sparsity(sparsity)
     prune_base(model, train_set, sparsity, start, rounds, finetune_epochs, seed, **train_kwargs)
-    return train_and_prune_heads(
+    head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
+    train(model, train_set, head_epochs, "exits", seed=seed + rounds, **head_kwargs)
+    head_rounds = head_rounds or rounds
+    return prune_heads(
         model,
         train_set,
         sparsity,
-        head_epochs,
-        head_rounds or rounds,
+        0.0,
+        head_rounds,
         finetune_epochs,
-        seed + rounds,
-        head_lr,
+        seed + rounds + 1,
         **train_kwargs,
     )
 

@@ -104,7 +104,7 @@ def test_every_setting_is_checked_before_training(monkeypatch, setting, message)
     def no_training(*args, **kwargs):
         raise AssertionError("training started before the settings were checked")
 
-    for name in ("train", "prune_all_at_once", "prune_base", "train_and_prune_heads"):
+    for name in ("train", "prune_all_at_once", "prune_base", "prune_heads"):
         monkeypatch.setattr(eelib.experiment, name, no_training)
     with pytest.raises(ValueError, match=message):
         run_experiment("fast", **{**TINY, **setting})
@@ -280,15 +280,15 @@ def test_ordered_heads_get_as_many_rounds_as_the_base_network_took(monkeypatch):
     """The paper's schedule: at the i-th target the base network has had i × prune_steps rounds,
     and so have the exit heads of that target's ordered network."""
     calls = []
-    real = eelib.experiment.train_and_prune_heads
+    real = eelib.experiment.prune_heads
 
-    def record(model, train_set, sparsity, head_epochs, rounds, *args, **kwargs):
-        calls.append((sparsity, rounds))
-        return real(model, train_set, sparsity, head_epochs, rounds, *args, **kwargs)
+    def record(model, train_set, sparsity, start, rounds, *args, **kwargs):
+        calls.append((sparsity, start, rounds))
+        return real(model, train_set, sparsity, start, rounds, *args, **kwargs)
 
-    monkeypatch.setattr(eelib.experiment, "train_and_prune_heads", record)
+    monkeypatch.setattr(eelib.experiment, "prune_heads", record)
     settings = {**TINY, "prune_steps": 2, "head_epochs": 3}
     results = run_experiment("fast", sparsities=[0.5, 0.8], seeds=[0], **settings)
-    assert calls == [(0.5, 2), (0.8, 4)]
+    assert calls == [(0.5, 0.0, 2), (0.8, 0.0, 4)], "fresh heads, pruned from 0 each time"
     compute = pd.DataFrame(results.attrs["metadata"]["compute"]["per_target"])
     assert compute["ratio"].between(0.9, 1.1).all()

@@ -192,13 +192,28 @@ def is_build_call(node):
     )
 
 
+def reads_the_profile(call):
+    """The network comes from the reader's profile: ``profile`` or ``profile.replace(...)``.
+    (Chapter 5 also builds the committed run's network from that run's saved settings.)"""
+    first = call.args[0] if call.args else None
+    return (isinstance(first, ast.Name) and first.id == "profile") or (
+        isinstance(first, ast.Call)
+        and isinstance(first.func, ast.Attribute)
+        and first.func.attr == "replace"
+        and isinstance(first.func.value, ast.Name)
+        and first.func.value.id == "profile"
+    )
+
+
 def build_statements(path):
-    """Every ``name = eelib.build_model(...)`` of a notebook's code, in order, at any depth."""
+    """Every ``name = eelib.build_model(profile…)`` of a notebook's code, in order, at any depth."""
     return [
         node
         for cell in cells(path, "code")
         for node in ast.walk(ast.parse(source(cell)))
-        if isinstance(node, ast.Assign) and is_build_call(node.value)
+        if isinstance(node, ast.Assign)
+        and is_build_call(node.value)
+        and reads_the_profile(node.value)
     ]
 
 
@@ -211,9 +226,11 @@ def test_no_notebook_builds_a_network_by_hand():
     for path in NOTEBOOKS:
         code = "\n".join(source(c) for c in cells(path, "code"))
         assert not HAND_BUILT.search(code), f"{path.name}: build networks with eelib.build_model"
-        calls = sum(is_build_call(node) for node in ast.walk(ast.parse(code)))
+        calls = sum(
+            is_build_call(node) and reads_the_profile(node) for node in ast.walk(ast.parse(code))
+        )
         assert calls == len(build_statements(path)), (
-            f"{path.name}: assign each eelib.build_model(...) to a name, one statement each"
+            f"{path.name}: assign each eelib.build_model(profile…) to a name, one statement each"
         )
     assert len(BUILDERS) >= 5, [p.name for p in BUILDERS]
 
