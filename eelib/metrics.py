@@ -92,18 +92,14 @@ def select(
         exclude_collapsed: drop every (sparsity, seed) at which either strategy's network has a
             collapsed layer (≥ 99 % sparse), so no number comes from a collapsed network.
     """
-    keep = results["sparsity"] <= HEADLINE_MAX_SPARSITY + 1e-9 if not stress else True
-    rows = results[keep] if not stress else results
-    if exclude_collapsed:
-        table = runs(rows)
-        bad = table.loc[
-            table["collapsed_layers"].fillna("").astype(str) != "", ["sparsity", "seed"]
-        ]
-        pairs = set(map(tuple, bad.to_numpy().tolist()))
-        pruned = rows["strategy"] != "dense"
-        hit = [(s, d) in pairs for s, d in zip(rows["sparsity"], rows["seed"])]
-        rows = rows[~(pruned & np.array(hit, dtype=bool))]
-    return rows
+    rows = results if stress else results[results["sparsity"] <= HEADLINE_MAX_SPARSITY + 1e-9]
+    if not exclude_collapsed:
+        return rows
+    table = runs(rows)
+    broken = table.loc[table["collapsed_layers"].fillna("").astype(str) != "", ["sparsity", "seed"]]
+    at = pd.MultiIndex.from_frame(rows[["sparsity", "seed"]])
+    hit = at.isin(pd.MultiIndex.from_frame(broken)) & (rows["strategy"] != "dense").to_numpy()
+    return rows[~hit]
 
 
 def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
