@@ -21,6 +21,7 @@ from .early_exit import pareto_frontier
 from .results import (
     RUN,
     STRATEGIES,
+    collapsed_layers,
     early_exits,
     exit_accuracy_column,
     exit_gaps,
@@ -95,8 +96,7 @@ def select(
     rows = results if stress else results[results["sparsity"] <= HEADLINE_MAX_SPARSITY + 1e-9]
     if not exclude_collapsed:
         return rows
-    table = runs(rows)
-    broken = table.loc[table["collapsed_layers"].fillna("").astype(str) != "", ["sparsity", "seed"]]
+    broken = collapsed_layers(rows)[["sparsity", "seed"]]
     at = pd.MultiIndex.from_frame(rows[["sparsity", "seed"]])
     hit = at.isin(pd.MultiIndex.from_frame(broken)) & (rows["strategy"] != "dense").to_numpy()
     return rows[~hit]

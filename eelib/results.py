@@ -28,13 +28,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .models import SCOPES
+
 STRATEGIES = ("all-at-once", "ordered")
 """The paper's two strategies, in the order the course compares them (all at once − ordered)."""
 RUN = ["strategy", "sparsity", "seed"]
 """The columns that name one network (one run) of the table."""
 COLLAPSED = 0.99
 """A layer pruned to at least this sparsity counts as collapsed (book, chapter 3)."""
-SCOPES = ("all", "base", "exits")
 
 
 def exit_accuracy_column(k: int) -> str:
