@@ -1,37 +1,58 @@
 """Answer checks for the course's exercises: call one on your answer, read right or wrong.
 
-Each ``check_*`` function compares a student's function with the course's reference on random
-inputs (a fixed seed, so a message is repeatable), prints one line that says "correct", "not
-correct yet" with a hint, or "not answered yet", and returns True only for a correct answer. A
-missing answer (``None``, a function that returns ``None`` or raises ``NotImplementedError``, as
-the student version's stub does) never raises, so the cells after it still run.
+Each ``check_*`` function compares a student's answer with the course's reference (random inputs
+from a fixed seed, so a message is repeatable), prints one line that says "correct", "not correct
+yet" with a hint, or "not answered yet", and returns True only for a correct answer. A missing
+answer (``None``, a function that returns ``None`` or raises ``NotImplementedError``, as the
+student version's stub does) never raises, so the cells after it still run.
+
+With ``strict=True`` the same check is the body of a graded test cell (nbgrader, otter-grader):
+a wrong or missing answer raises :class:`AnswerError` whose message is the same verdict and hint,
+and a correct one prints its "correct" line. The book's teaching chapter lists which check grades
+which exercise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import numbers
+from collections.abc import Callable, Sequence
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.nn.utils import prune
 from torch.utils.flop_counter import FlopCounterMode
 
-from .early_exit import confidence_exit
+from .costs import exit_costs
+from .early_exit import confidence_exit, predict_all_exits, tradeoff_curve
 
 NOT_ANSWERED = "not answered yet"
+STUB_HINT = "replace the stub with your code and run the cell again."
+
+
+class AnswerError(AssertionError):
+    """A graded test's verdict on a wrong or missing answer: what is wrong and a hint."""
 
 
 class _Unanswered(Exception):
     """The answer is missing: the stub is still in place."""
 
 
-def _report(name: str, problem: str | None, hint: str) -> bool:
+def _report(name: str, problem: str | None, hint: str, strict: bool = False) -> bool:
+    """Print the verdict; with ``strict``, raise :class:`AnswerError` instead of a ✘ or … line."""
     if problem is None:
         print(f"✔ {name}: correct.")
         return True
     if problem == NOT_ANSWERED:
-        print(f"… {name}: {NOT_ANSWERED} — replace the stub with your code and run the cell again.")
+        message = f"{name}: {NOT_ANSWERED} — {STUB_HINT}"
+        if strict:
+            raise AnswerError(message)
+        print(f"… {message}")
         return False
+    if strict:
+        raise AnswerError(f"{name}: not correct yet — {problem}. Hint: {hint}")
     print(f"✘ {name}: not correct yet — {problem}\n  Hint: {hint}")
     return False
 
@@ -56,47 +77,62 @@ def reference_conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int]) -
     return counter.get_total_flops()
 
 
-def _random_convs(count: int, seed: int):
+def _random_convs(count: int, seed: int, square: bool = True):
     g = torch.Generator().manual_seed(seed)
 
     def pick(*choices):
         return choices[int(torch.randint(len(choices), (1,), generator=g))]
 
+    def pair(*choices):
+        first = pick(*choices)
+        return (first, first) if square else (first, pick(*choices))
+
     for _ in range(count):
-        c_in, c_out, k = pick(1, 3, 8, 16), pick(4, 16, 32), pick(1, 3, 5)
-        stride, padding, size = pick(1, 2), pick(0, 1, 2), pick(8, 14, 28)
+        c_in, c_out = pick(1, 3, 8, 16), pick(4, 16, 32)
+        k, stride, padding = pair(1, 3, 5), pair(1, 2), pair(0, 1, 2)
+        size = pair(8, 14, 28)
         yield (
             nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=pick(True, False)),
-            (c_in, size, size),
+            (c_in, *size),
         )
 
 
-def check_conv2d_flops(answer: Callable[[nn.Conv2d, tuple[int, int, int]], int] | None) -> bool:
+def check_conv2d_flops(
+    answer: Callable[[nn.Conv2d, tuple[int, int, int]], int] | None,
+    *,
+    square: bool = True,
+    strict: bool = False,
+) -> bool:
     """Check a function ``answer(conv, (C, H, W)) → FLOPs`` of one 2-D convolution (chapter 1).
 
     FLOPs here are 2 × multiply–accumulates, as ``torch.utils.flop_counter`` counts them (the bias
     adds no FLOPs in that count). Tried on 20 random convolutions (kernel 1–5, stride 1–2,
-    padding 0–2, with and without bias). Prints the verdict; returns True when every one matches.
+    padding 0–2, with and without bias): square kernels on square images, or with
+    ``square=False`` different heights and widths everywhere (kernel, stride, padding, image).
+
+    Returns True when every one matches; prints the verdict. Raises :class:`AnswerError` with
+    ``strict=True`` for a wrong or missing answer.
     """
-    name = "FLOPs of a convolution"
+    name = "FLOPs of a convolution" + ("" if square else " (rectangular)")
     try:
-        for conv, shape in _random_convs(20, seed=1):
+        for conv, shape in _random_convs(20, seed=1 if square else 4, square=square):
             got, want = _call(answer, conv, shape), reference_conv2d_flops(conv, shape)
             if got != want:
                 problem = (
-                    f"for Conv2d({conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size[0]}, "
-                    f"stride={conv.stride[0]}, padding={conv.padding[0]}) on {shape} you gave {got}, "
-                    f"FlopCounterMode counts {want}"
+                    f"for Conv2d({conv.in_channels}, {conv.out_channels}, "
+                    f"kernel_size={conv.kernel_size}, stride={conv.stride}, "
+                    f"padding={conv.padding}) on {shape} you gave {got}, FlopCounterMode "
+                    f"counts {want}"
                 )
-                return _report(
-                    name,
-                    problem,
+                hint = (
                     "2 × (output height × output width × out_channels) × "
-                    "(in_channels × k × k); output size = (H + 2·padding − k) // stride + 1.",
+                    "(in_channels × k_h × k_w); output height = (H + 2·padding_h − k_h) // "
+                    "stride_h + 1, and the same for the width with the second entries."
                 )
+                return _report(name, problem, hint, strict)
     except _Unanswered:
-        return _report(name, NOT_ANSWERED, "")
-    return _report(name, None, "")
+        return _report(name, NOT_ANSWERED, "", strict)
+    return _report(name, None, "", strict)
 
 
 def _random_probs(seed: int, shape=(4, 500, 10)) -> torch.Tensor:
@@ -104,16 +140,25 @@ def _random_probs(seed: int, shape=(4, 500, 10)) -> torch.Tensor:
     return (3 * torch.randn(*shape, generator=g)).softmax(dim=2)
 
 
-def check_exit_rule(answer: Callable[[torch.Tensor, float], torch.Tensor] | None) -> bool:
+def check_exit_rule(
+    answer: Callable[[torch.Tensor, float], torch.Tensor] | None,
+    *,
+    shape: tuple[int, int, int] = (4, 500, 10),
+    strict: bool = False,
+) -> bool:
     """Check a function ``answer(probs (K, N, C), τ) → exits (N,)`` of the confidence rule (chapter 2).
 
-    Compared with :func:`eelib.confidence_exit` on random softmax probabilities for
-    τ ∈ {0, 0.3, 0.5, 0.8, 0.95, 1}, including confidences exactly equal to τ (a sample leaves when
-    its confidence is ≥ τ). Prints the verdict; returns True when every exit matches.
+    Compared with :func:`eelib.confidence_exit` on random softmax probabilities of ``shape``
+    ``(K, N, C)`` for τ ∈ {0, 0.3, 0.5, 0.8, 0.95, 1}, including confidences exactly equal to τ (a
+    sample leaves when its confidence is ≥ τ). Any number of exits K ≥ 2 and of images N ≥ 5.
+
+    Returns True when every exit matches; prints the verdict. Raises :class:`AnswerError` with
+    ``strict=True`` for a wrong or missing answer.
     """
-    name = "the exit rule"
-    probs = _random_probs(2)
-    probs[0, :5] = torch.tensor([0.5] + [0.5 / 9] * 9)  # confidence exactly 0.5 at exit 1
+    name = "the exit rule" + ("" if shape == (4, 500, 10) else f" on probs of shape {shape}")
+    probs = _random_probs(2, shape)
+    probs[0, :5] = torch.full((shape[2],), 0.5 / (shape[2] - 1))
+    probs[0, :5, 0] = 0.5  # confidence exactly 0.5 at exit 1
     try:
         for tau in (0.0, 0.3, 0.5, 0.8, 0.95, 1.0):
             got = torch.as_tensor(_call(answer, probs.clone(), tau))
@@ -124,15 +169,14 @@ def check_exit_rule(answer: Callable[[torch.Tensor, float], torch.Tensor] | None
                     if got.shape != want.shape
                     else f"{int((got.long() != want).sum())} of {len(want)} exits differ"
                 )
-                return _report(
-                    name,
-                    f"at τ = {tau}: {wrong}",
+                hint = (
                     "a sample leaves at the first exit whose max probability is ≥ τ; the last "
-                    "exit takes every sample still left. Return 0-based exit indices, shape (N,).",
+                    "exit takes every sample still left. Return 0-based exit indices, shape (N,)."
                 )
+                return _report(name, f"at τ = {tau}: {wrong}", hint, strict)
     except _Unanswered:
-        return _report(name, NOT_ANSWERED, "")
-    return _report(name, None, "")
+        return _report(name, NOT_ANSWERED, "", strict)
+    return _report(name, None, "", strict)
 
 
 def reference_layerwise_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
@@ -143,48 +187,72 @@ def reference_layerwise_mask(weight: torch.Tensor, sparsity: float) -> torch.Ten
     return prune.L1Unstructured(amount=sparsity).compute_mask(weight, torch.ones_like(weight))
 
 
-def check_layerwise_mask(answer: Callable[[torch.Tensor, float], torch.Tensor] | None) -> bool:
+MASK_CASES = (
+    ((16, 8, 3, 3), 0.5),
+    ((10, 64), 0.9),
+    ((32, 16, 3, 3), 0.0),
+    ((7, 5), 0.3),
+    ((64, 32, 3, 3), 0.95),
+)
+
+
+def check_layerwise_mask(
+    answer: Callable[[torch.Tensor, float], torch.Tensor] | None,
+    *,
+    cases: Sequence[tuple[tuple[int, ...], float]] = MASK_CASES,
+    strict: bool = False,
+) -> bool:
     """Check a function ``answer(weight, sparsity) → mask`` of layer-wise magnitude pruning (chapter 3).
 
     The mask has ``weight``'s shape, 1 where a weight is kept and 0 where it is pruned; it must
     remove the ``round(sparsity × weight.numel())`` weights of smallest magnitude, as
-    ``torch.nn.utils.prune.l1_unstructured`` does. Tried on random weights (no ties) and
-    sparsities 0–0.95. Prints the verdict; returns True when every mask matches.
+    ``torch.nn.utils.prune.l1_unstructured`` does. Tried on random weights (no ties) of each
+    ``(shape, sparsity)`` in ``cases`` (default: five layers, sparsities 0–0.95).
+
+    Returns True when every mask matches; prints the verdict. Raises :class:`AnswerError` with
+    ``strict=True`` for a wrong or missing answer.
     """
-    name = "layer-wise magnitude mask"
+    name = "layer-wise magnitude mask" + ("" if cases == MASK_CASES else " (more layers)")
     g = torch.Generator().manual_seed(3)
     try:
-        for shape, s in (
-            ((16, 8, 3, 3), 0.5),
-            ((10, 64), 0.9),
-            ((32, 16, 3, 3), 0.0),
-            ((7, 5), 0.3),
-            ((64, 32, 3, 3), 0.95),
-        ):
+        for shape, s in cases:
             weight = torch.randn(*shape, generator=g)
             got = torch.as_tensor(_call(answer, weight.clone(), s))
             want = reference_layerwise_mask(weight, s)
             if got.shape != want.shape:
-                return _report(
-                    name,
-                    f"the mask has shape {tuple(got.shape)}, the weight {shape}",
-                    "return a tensor shaped like the weight.",
-                )
+                problem = f"the mask has shape {tuple(got.shape)}, the weight {shape}"
+                return _report(name, problem, "return a tensor shaped like the weight.", strict)
             if not torch.equal((got != 0).float(), want):
-                kept = int((got != 0).sum())
-                return _report(
-                    name,
-                    f"for a {shape} weight at sparsity {s} your mask keeps {kept} weights "
-                    f"(should keep {int(want.sum())}) or keeps the wrong ones",
-                    "sort |w|, find the k-th smallest with k = round(sparsity × numel) "
-                    "(torch.kthvalue), keep the weights above it.",
+                problem = (
+                    f"for a {shape} weight at sparsity {s} your mask keeps "
+                    f"{int((got != 0).sum())} weights (should keep {int(want.sum())}) or keeps "
+                    "the wrong ones"
                 )
+                hint = (
+                    "sort |w|, find the k-th smallest with k = round(sparsity × numel) "
+                    "(torch.kthvalue), keep the weights above it."
+                )
+                return _report(name, problem, hint, strict)
     except _Unanswered:
-        return _report(name, NOT_ANSWERED, "")
-    return _report(name, None, "")
+        return _report(name, NOT_ANSWERED, "", strict)
+    return _report(name, None, "", strict)
 
 
-def check_prediction(name: str, guess: float | None, measured: float, tolerance: float) -> bool:
+def _is_number(value) -> bool:
+    """A real number: Python, NumPy or a one-element real tensor; not a bool."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 1 and (value.dtype.is_floating_point or not value.is_complex())
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_prediction(
+    name: str,
+    guess: float | None,
+    measured: float,
+    tolerance: float,
+    *,
+    strict: bool = False,
+) -> bool:
     """Compare a predict-then-run guess with what the notebook measured.
 
     Args:
@@ -192,17 +260,133 @@ def check_prediction(name: str, guess: float | None, measured: float, tolerance:
         guess: the student's number (None: not answered yet).
         measured: the value the code computed.
         tolerance: how far off a guess may be and still count as close, in the same units.
+        strict: raise :class:`AnswerError` for a missing or distant guess (a graded test cell).
 
     Prints the verdict; returns True when ``|guess − measured| ≤ tolerance``.
     """
     if guess is None:
-        return _report(name, NOT_ANSWERED, "")
+        return _report(name, NOT_ANSWERED, "", strict)
+    if not _is_number(guess):
+        return _report(name, f"your guess is {guess!r}", "write a number.", strict)
+    guess = float(guess)
     if abs(guess - measured) <= tolerance:
         print(
             f"✔ {name}: you guessed {guess:.4g}, measured {measured:.4g} — close (within {tolerance:g})."
         )
         return True
+    if strict:
+        raise AnswerError(
+            f"{name}: you guessed {guess:.4g}, measured {measured:.4g} (more than {tolerance:g} "
+            "apart). What did the guess leave out?"
+        )
     print(
         f"✘ {name}: you guessed {guess:.4g}, measured {measured:.4g}. What did the guess leave out?"
     )
     return False
+
+
+def check_number(
+    name: str,
+    value,
+    low: float,
+    high: float,
+    *,
+    hint: str,
+    strict: bool = False,
+) -> bool:
+    """Check that an answer is a number in ``[low, high]``: answered, and in the asked units.
+
+    The first, visible test of a predict or measure exercise: it catches a missing answer, a
+    percent where a fraction is asked (or the reverse), FLOPs where MFLOPs are asked.
+
+    Args:
+        name: the answer, for the message.
+        value: the student's answer (None: not answered yet).
+        low, high: the range a right answer in the asked units falls in.
+        hint: what the units are, e.g. ``"a fraction between 0 and 1, not a percentage"``.
+        strict: raise :class:`AnswerError` instead of printing a ✘ or … line.
+
+    Returns True for a number in the range; prints the verdict.
+    """
+    if value is None:
+        return _report(name, NOT_ANSWERED, "", strict)
+    if not _is_number(value):
+        return _report(name, f"{name} is {value!r}, not a number", hint, strict)
+    if not low <= float(value) <= high:
+        return _report(name, f"{float(value):.4g} is outside [{low:g}, {high:g}]", hint, strict)
+    return _report(name, None, "", strict)
+
+
+def check_value(
+    name: str,
+    answer,
+    expected,
+    *,
+    hint: str,
+    tolerance: float = 0.0,
+    strict: bool = False,
+) -> bool:
+    """Compare a measured answer with the value the notebook's own data give.
+
+    Numbers match within ``tolerance`` (absolute, in the answer's units); data frames match cell by
+    cell (index ignored, numbers to 1e-9); anything else must be equal (``==``).
+
+    Args:
+        name: the answer, for the message.
+        answer: the student's answer (None: not answered yet).
+        expected: the reference, computed from the same data.
+        hint: what to look at again when they differ.
+        tolerance: for numbers, how far the answer may be from ``expected``.
+        strict: raise :class:`AnswerError` instead of printing a ✘ or … line.
+
+    Returns True when they match; prints the verdict.
+    """
+    if answer is None:
+        return _report(name, NOT_ANSWERED, "", strict)
+    if _is_number(expected):
+        same = _is_number(answer) and math.isclose(
+            float(answer), float(expected), rel_tol=0.0, abs_tol=tolerance
+        )
+        shown = f"{float(answer):.6g}" if _is_number(answer) else repr(answer)
+        problem = f"you have {shown}, the notebook's data give {float(expected):.6g}"
+    elif isinstance(expected, pd.DataFrame):
+        same = isinstance(answer, pd.DataFrame) and _frames_equal(answer, expected)
+        problem = "your table differs from the one the notebook's data give"
+    else:
+        same = answer == expected
+        problem = f"you have {answer!r}, the notebook's data give {expected!r}"
+    return _report(name, None if same else problem, hint, strict)
+
+
+def _frames_equal(got: pd.DataFrame, want: pd.DataFrame) -> bool:
+    try:
+        pd.testing.assert_frame_equal(
+            got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False, atol=1e-9
+        )
+    except AssertionError:
+        return False
+    return True
+
+
+def measure_operating_point(model: nn.Module, threshold: float, dataset) -> tuple[float, float]:
+    """Mean cost and accuracy of an early-exit network under the confidence rule (the capstone).
+
+    Every image of ``dataset`` leaves at the first exit whose max-softmax is ≥ ``threshold``; its
+    cost is the FLOPs of the layers it ran, counting only the weights the pruning masks keep
+    (:func:`eelib.exit_costs`: keep the masks attached).
+
+    Args:
+        model: an early-exit network (pruned or not).
+        threshold: the confidence threshold τ in [0, 1].
+        dataset: the images to measure on (the capstone grades on its validation split).
+
+    Returns:
+        ``(mflops, accuracy)``: mean MFLOPs (10⁶ FLOPs) per image and accuracy in percent.
+
+    Raises:
+        ValueError: ``threshold`` outside [0, 1].
+    """
+    probs, labels = predict_all_exits(model, dataset)
+    costs = exit_costs(model, tuple(dataset[0][0].shape))
+    row = tradeoff_curve(probs, labels, costs, [threshold]).iloc[0]
+    return row["flops"] / 1e6, 100 * row["accuracy"]

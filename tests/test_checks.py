@@ -99,3 +99,93 @@ def test_prediction_check(capsys):
     assert checks.check_prediction("x", None, 3.2, 0.5) is False
     out = capsys.readouterr().out
     assert "close" in out and "not answered yet" in out
+
+
+# The strict form: the body of a graded test cell (nbgrader, otter-grader).
+
+
+@pytest.mark.parametrize("check,right,wrong", CASES)
+def test_strict_form_raises_the_same_hint(check, right, wrong, capsys):
+    assert check(right, strict=True) is True
+    with pytest.raises(checks.AnswerError, match="not correct yet.*Hint:"):
+        check(wrong, strict=True)
+    with pytest.raises(checks.AnswerError, match="not answered yet"):
+        check(returns_none, strict=True)
+    assert "✘" not in capsys.readouterr().out  # the verdict is in the error, not printed
+
+
+def conv_flops_square_only(conv, shape):  # reads the first entry of every pair
+    _, h, _ = shape
+    k, p, s = conv.kernel_size[0], conv.padding[0], conv.stride[0]
+    h_out = (h + 2 * p - k) // s + 1
+    return 2 * conv.out_channels * h_out * h_out * conv.in_channels * k * k
+
+
+def exit_rule_three_exits(probs, tau):  # the chapter's network has 3 exits: index 2 is "last"
+    leaves = probs.max(dim=2).values >= tau
+    leaves[2] = True
+    return leaves.int().argmax(dim=0)
+
+
+def mask_floor(weight, sparsity):  # int() where round() is asked
+    k = int(sparsity * weight.numel())
+    if k == 0:
+        return torch.ones_like(weight)
+    return (weight.abs() > weight.abs().flatten().kthvalue(k).values).float()
+
+
+@pytest.mark.parametrize(
+    "check,wrong",
+    [
+        (lambda a: checks.check_conv2d_flops(a, square=False), conv_flops_square_only),
+        (lambda a: checks.check_exit_rule(a, shape=(7, 50, 3)), exit_rule_three_exits),
+        (lambda a: checks.check_layerwise_mask(a, cases=[((10,), 0.57)]), mask_floor),
+    ],
+)
+def test_the_harder_cases_catch_what_the_default_ones_pass(check, wrong):
+    default = {conv_flops_square_only: checks.check_conv2d_flops}.get(wrong)
+    if default is not None:
+        assert default(wrong) is True  # square convolutions cannot tell
+    assert check(wrong) is False
+
+
+def test_number_check_catches_units_and_missing(capsys):
+    hint = "a fraction between 0 and 1"
+    assert checks.check_number("saving", 0.4, 0, 1, hint=hint) is True
+    assert checks.check_number("saving", 40.0, 0, 1, hint=hint) is False
+    assert checks.check_number("saving", "0.4", 0, 1, hint=hint) is False
+    assert checks.check_number("saving", True, 0, 1, hint=hint) is False
+    with pytest.raises(checks.AnswerError, match="outside"):
+        checks.check_number("saving", -1, 0, 1, hint=hint, strict=True)
+    with pytest.raises(checks.AnswerError, match="not answered"):
+        checks.check_number("saving", None, 0, 1, hint=hint, strict=True)
+
+
+def test_value_check_numbers_frames_and_lists():
+    import pandas as pd
+
+    assert checks.check_value("x", 1.0004, 1.0, hint="", tolerance=1e-3) is True
+    assert checks.check_value("x", 1.1, 1.0, hint="", tolerance=1e-3) is False
+    frame = pd.DataFrame({"claim": ["A", "B"], "verdict": ["holds", "undecided"]})
+    assert checks.check_value("t", frame.copy(), frame, hint="") is True
+    assert checks.check_value("t", frame.iloc[::-1], frame, hint="") is False
+    assert checks.check_value("c", {0.9: ["a"]}, {0.9: ["a"]}, hint="") is True
+    with pytest.raises(checks.AnswerError, match="give"):
+        checks.check_value("c", {0.9: []}, {0.9: ["a"]}, hint="look", strict=True)
+
+
+def test_prediction_strict_and_not_a_number():
+    with pytest.raises(checks.AnswerError, match="apart"):
+        checks.check_prediction("x", 1.0, 3.2, 0.5, strict=True)
+    assert checks.check_prediction("x", "3", 3.2, 0.5) is False
+
+
+def test_measure_operating_point_matches_the_curve(model, tiny_set):
+    from eelib import exit_costs, predict_all_exits, tradeoff_curve
+
+    mflops, accuracy = checks.measure_operating_point(model, 0.5, tiny_set)
+    probs, labels = predict_all_exits(model, tiny_set)
+    costs = exit_costs(model, tuple(tiny_set[0][0].shape))
+    row = tradeoff_curve(probs, labels, costs, [0.5]).iloc[0]
+    assert mflops == pytest.approx(row["flops"] / 1e6) and accuracy == 100 * row["accuracy"]
+    assert costs[0] / 1e6 <= mflops <= costs[-1] / 1e6
