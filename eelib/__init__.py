@@ -4,8 +4,9 @@ One concept per module: ``data``, ``models``, ``training``, ``pruning`` (masks, 
 paper's two strategies), ``costs`` (FLOPs), ``early_exit`` (exit rules and curves), ``profiles``
 (settings and :func:`build_model`), ``experiment`` (the protocol), ``checkpoints`` (resuming a
 run), ``results`` (the results table), ``metrics`` (comparing the strategies), ``plots``,
-``checks`` (answer checks for the exercises), ``widgets`` (the explorer of chapter 6),
-``latency`` (measured time per exit), ``structured`` (channel pruning with Torch-Pruning).
+``checks`` (answer checks for the exercises), ``grading`` (the graded cells and their points),
+``widgets`` (the explorer of chapter 6), ``latency`` (measured time per exit), ``structured``
+(channel pruning with Torch-Pruning).
 """
 
 import lazy_loader
@@ -15,7 +16,7 @@ import lazy_loader
 # when it first calls something that needs them.
 __getattr__, __dir__, _ = lazy_loader.attach(
     __name__,
-    submodules=["checks", "metrics", "plots", "results", "widgets"],
+    submodules=["checks", "grading", "metrics", "plots", "results", "widgets"],
     submod_attrs={
         "costs": ["dense_layer_flops", "exit_costs", "layer_costs", "training_flops"],
         "data": ["DATASETS", "ImageDataset", "load_dataset", "validation_split"],
@@ -63,6 +64,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "checks",
+    "grading",
     "metrics",
     "plots",
     "results",

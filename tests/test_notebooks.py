@@ -9,7 +9,6 @@ notebook builds the profile's network).
 import ast
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,15 +50,14 @@ class TestNotebook:
         for cell in cells(path, "code"):
             assert not cell["outputs"] and cell["execution_count"] is None, source(cell)[:80]
 
-    def test_first_cell_is_the_hidden_setup_cell(self, path):
-        first = cells(path)[0]
-        assert first["cell_type"] == "code"
+    def test_first_code_cell_is_the_hidden_setup_cell(self, path):
+        first = cells(path, "code")[0]
         assert {"setup", "hide-cell"} <= set(first["metadata"].get("tags", []))
         assert "eelib.plots.use_style()" in source(first), "one figure style for every notebook"
 
     def test_setup_cell_uses_the_configured_repository(self, path):
         url = CONFIG["repository"]["url"]
-        assert f'REPOSITORY = "{url}"' in source(cells(path)[0])
+        assert f'REPOSITORY = "{url}"' in source(cells(path, "code")[0])
 
     def test_has_a_parameters_cell(self, path):
         assert any("parameters" in c["metadata"].get("tags", []) for c in cells(path, "code"))
@@ -98,18 +96,18 @@ class TestNotebook:
     def test_solutions_sit_in_nbgrader_solution_cells_folded_in_the_book(self, path):
         ids = []
         for cell in cells(path):
-            marked = "### BEGIN SOLUTION" in source(cell)
             meta = cell["metadata"].get("nbgrader", {})
-            assert marked == bool(meta.get("solution")), source(cell)[:80]
-            if marked:
-                assert (
-                    source(cell).count("### BEGIN SOLUTION")
-                    == source(cell).count("### END SOLUTION")
-                    == 1
-                )
+            if cell["cell_type"] == "code":
+                marked = "# BEGIN SOLUTION" in source(cell)
+                assert marked == bool(meta.get("solution")), source(cell)[:80]
+                assert "### BEGIN SOLUTION" not in source(cell), "otter reads single-# markers"
+            if meta.get("solution") and cell["cell_type"] == "code":
+                text = source(cell)
+                assert text.count("# BEGIN SOLUTION") == text.count("# END SOLUTION") == 1
                 assert "hide-input" in cell["metadata"].get("tags", []), (
                     "solutions are behind a toggle"
                 )
+            if meta:
                 ids.append(meta["grade_id"])
         assert len(ids) == len(set(ids)), "grade_id must be unique within a notebook"
 
@@ -123,162 +121,92 @@ def test_every_chapter_has_two_to_four_exercises_with_solutions():
             assert 2 <= len(solutions) <= 4, path.name
 
 
-def test_student_version_has_stubs_and_no_solutions(tmp_path):
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "make_student.py"),
-            str(ROOT / "notebooks"),
-            str(tmp_path),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    made = sorted(tmp_path.glob("*.ipynb"))
-    assert [p.name for p in made] == [p.name for p in NOTEBOOKS]
-    for student, original in zip(made, NOTEBOOKS):
-        text = "\n".join(source(c) for c in cells(student))
-        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
-        stubs = sum("### BEGIN SOLUTION" in source(c) for c in cells(original))
-        assert text.count("# YOUR CODE HERE") == stubs
+GRADED = [p for p in NOTEBOOKS if "# ASSIGNMENT CONFIG" in p.read_text()]
+BOUNDARY = re.compile(r"# (BEGIN|END) (QUESTION|SOLUTION|TESTS)\b")
 
 
-def test_nbgrader_generate_assignment_accepts_the_notebooks(tmp_path):
-    source_dir = tmp_path / "source" / "course"
-    source_dir.mkdir(parents=True)
-    for path in NOTEBOOKS:
-        shutil.copy(path, source_dir)
-    bin_dir = Path(sys.executable).parent  # nbgrader calls alembic from the same environment
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+def test_every_chapter_is_an_assignment():
+    assert [p.stem for p in GRADED] == [p.stem for p in NOTEBOOKS if p.stem[:2] != "00"]
+
+
+@pytest.mark.parametrize("path", GRADED, ids=lambda p: p.stem)
+class TestGradedCells:
+    """The markup nbgrader and otter-grader both read (the teaching chapter explains it)."""
+
+    def test_otter_cells_are_raw_tagged_and_first_is_the_config(self, path):
+        raw = cells(path, "raw")
+        assert source(cells(path)[0]).startswith("# ASSIGNMENT CONFIG\n")
+        assert "config_file: ../grading/otter.yml" in source(cells(path)[0])
+        for cell in raw:
+            assert {"otter", "remove-cell"} <= set(cell["metadata"].get("tags", []))
+        marks = [BOUNDARY.match(source(c)).groups() for c in raw[1:]]
+        stack = []
+        for edge, block in marks:
+            if edge == "BEGIN":
+                stack.append(block)
+            else:
+                assert stack and stack.pop() == block, f"{path.stem}: END {block} unmatched"
+        assert not stack
+
+    def test_test_cells_carry_points_in_both_graders(self, path):
+        for cell in cells(path, "code"):
+            meta = cell["metadata"].get("nbgrader", {})
+            if not meta.get("grade"):
+                continue
+            text, tags = source(cell), set(cell["metadata"].get("tags", []))
+            assert meta["locked"] and not meta["solution"] and meta["points"] > 0
+            config = re.match(r'""" # BEGIN TEST CONFIG\n(.*?)"""  # END TEST CONFIG', text, re.S)
+            assert config, f"{meta['grade_id']}: starts with otter's TEST CONFIG"
+            settings = yaml.safe_load(config.group(1))
+            assert settings["points"] == meta["points"], meta["grade_id"]
+            hidden = settings.get("hidden", False)
+            assert hidden == ("# BEGIN HIDDEN TESTS" in text) == ("# END HIDDEN TESTS" in text)
+            assert "raises-exception" in tags, "Run all goes on past a failing test"
+            assert ("remove-cell" if hidden else "hide-input") in tags, meta["grade_id"]
+            body = ast.parse(text).body
+            assert isinstance(body[0], ast.Expr) and isinstance(body[1], ast.FunctionDef)
+            assert len(body) == 3 and body[2].value.func.id == body[1].name, (
+                f"{meta['grade_id']}: one assert-function and one call"
+            )
+            assert body[1].name.startswith("test_")
+
+    def test_each_autograded_exercise_has_visible_and_hidden_tests(self, path):
+        from eelib.grading import graded_cells
+
+        tests = graded_cells(path)
+        tests = tests[tests["kind"] == "autograded test"]
+        answers = [
+            c["metadata"]["nbgrader"]["grade_id"]
+            for c in cells(path, "code")
+            if c["metadata"].get("nbgrader", {}).get("solution")
+        ]
+        for answer in answers:
+            own = tests[tests["grade_id"].str.startswith(answer)]
+            assert own["hidden"].any() and (~own["hidden"]).any(), f"{path.stem}: {answer}"
+
+    def test_written_answers_are_graded_by_hand_with_a_rubric(self, path):
+        for cell in cells(path, "markdown"):
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("solution"):
+                assert meta["grade"] and meta["points"] > 0
+                assert "{admonition} Model answer and rubric" in source(cell)
+                assert "**Rubric.**" in source(cell) and ":class: dropdown" in source(cell)
+
+
+def test_graders_build_the_student_versions(tmp_path):
+    """nbgrader and otter-grader accept the notebooks; no solution or hidden test leaks."""
     run = subprocess.run(
-        [str(bin_dir / "nbgrader"), "generate_assignment", "course", "--force"],
-        cwd=tmp_path,
-        env=env,
+        [sys.executable, str(ROOT / "scripts" / "make_grading.py"), str(tmp_path / "grading")],
+        cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    released = sorted((tmp_path / "release" / "course").glob("*.ipynb"))
-    assert [p.name for p in released] == [p.name for p in NOTEBOOKS]
-
-
-def test_cell_ids_are_unique_across_the_course():
-    """nbformat ids (1–64 letters, digits, '-' or '_'), none used twice in the whole course, so a
-    cell can be named without its notebook (the chapter's number prefixes each)."""
-    seen = {}
-    for path in NOTEBOOKS:
-        for cell in cells(path):
-            cell_id = cell.get("id", "")
-            assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cell_id), (path.name, cell_id)
-            assert cell_id not in seen, (
-                f"cell id {cell_id!r} in {seen.get(cell_id)} and {path.name}"
-            )
-            seen[cell_id] = path.name
-
-
-# --- Every network a notebook builds is the profile's (eelib.build_model) ---------------------
-
-HAND_BUILT = re.compile(r"\bEarlyExit(CNN|ResNet)\(")
-
-
-def is_build_call(node):
-    """``eelib.build_model(...)``."""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "build_model"
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "eelib"
-    )
-
-
-def reads_the_profile(call):
-    """The network comes from the reader's profile: ``profile`` or ``profile.replace(...)``.
-    (Chapter 5 also builds the committed run's network from that run's saved settings.)"""
-    first = call.args[0] if call.args else None
-    return (isinstance(first, ast.Name) and first.id == "profile") or (
-        isinstance(first, ast.Call)
-        and isinstance(first.func, ast.Attribute)
-        and first.func.attr == "replace"
-        and isinstance(first.func.value, ast.Name)
-        and first.func.value.id == "profile"
-    )
-
-
-def build_statements(path):
-    """Every ``name = eelib.build_model(profile…)`` of a notebook's code, in order, at any depth."""
-    return [
-        node
-        for cell in cells(path, "code")
-        for node in ast.walk(ast.parse(source(cell)))
-        if isinstance(node, ast.Assign)
-        and is_build_call(node.value)
-        and reads_the_profile(node.value)
-    ]
-
-
-BUILDERS = [path for path in NOTEBOOKS if build_statements(path)]
-
-
-def test_no_notebook_builds_a_network_by_hand():
-    """A network built by hand (``eelib.EarlyExitCNN(widths=...)``) drops the profile's other
-    settings and breaks under the ``full`` profile; every notebook calls ``eelib.build_model``."""
-    for path in NOTEBOOKS:
-        code = "\n".join(source(c) for c in cells(path, "code"))
-        assert not HAND_BUILT.search(code), f"{path.name}: build networks with eelib.build_model"
-        calls = sum(
-            is_build_call(node) and reads_the_profile(node) for node in ast.walk(ast.parse(code))
-        )
-        assert calls == len(build_statements(path)), (
-            f"{path.name}: assign each eelib.build_model(profile…) to a name, one statement each"
-        )
-    assert len(BUILDERS) >= 5, [p.name for p in BUILDERS]
-
-
-def run_statements(statements, namespace, filename):
-    exec(compile(ast.Module(body=list(statements), type_ignores=[]), filename, "exec"), namespace)
-
-
-@pytest.mark.parametrize("path", BUILDERS, ids=lambda p: p.stem)
-def test_networks_are_the_profiles_under_the_full_profile(path, monkeypatch):
-    """Under ``EELIB_PROFILE=full``: the setup cell, the parameters cell, the statement that sets
-    ``profile`` and then each ``name = eelib.build_model(...)`` statement of the notebook, run in
-    one namespace (training the networks would take minutes, so nothing else runs). Each network
-    must be the full profile's kind of network with its number of exits, and run on a 28×28 image
-    (a network built from the widths alone fails there: "Output size is too small").
-    Every build statement must therefore need nothing but the parameters and ``profile``.
-    """
-    torch = pytest.importorskip("torch")
-    matplotlib = pytest.importorskip("matplotlib")
-    import eelib
-
-    full = eelib.get_profile("full")
-    monkeypatch.setenv("EELIB_PROFILE", full.name)
-    monkeypatch.chdir(ROOT / "notebooks")
-    code = cells(path, "code")
-    parameters = next(c for c in code if "parameters" in c["metadata"].get("tags", []))
-    sets_profile = next(
-        node
-        for cell in code
-        for node in ast.parse(source(cell)).body
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == "profile" for t in node.targets)
-    )
-    namespace = {"__name__": "__main__"}
-    with matplotlib.rc_context():  # the setup cell sets the course's figure style
-        for cell in (code[0], parameters):
-            run_statements(ast.parse(source(cell)).body, namespace, path.name)
-        run_statements([sets_profile], namespace, path.name)
-        assert namespace["profile"].name == full.name, "the parameters cell reads EELIB_PROFILE"
-        for statement in build_statements(path):
-            run_statements([statement], namespace, path.name)
-            (target,) = statement.targets
-            assert isinstance(target, ast.Name), ast.unparse(statement)
-            model = namespace[target.id]
-            where = f"{path.name}: {ast.unparse(statement)}"
-            reference = eelib.build_model(full)
-            assert type(model) is type(reference), where
-            assert model.num_exits == reference.num_exits, where
-            with torch.no_grad():
-                logits = model.eval()(torch.zeros(2, 1, 28, 28))  # two Fashion-MNIST images
-            assert [tuple(z.shape) for z in logits] == [(2, 10)] * model.num_exits, where
+    for path in GRADED:
+        nbgrader = tmp_path / "grading" / "student" / path.name
+        otter = tmp_path / "grading" / "otter" / path.stem / "student" / path.name
+        for student in (nbgrader, otter):
+            text = "\n".join(source(c) for c in cells(student))
+            assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, student
+            assert "**Rubric.**" not in text and not cells(student, "raw"), student
+        assert list((tmp_path / "grading" / "otter" / path.stem / "autograder").glob("*.zip"))

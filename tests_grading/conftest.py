@@ -1,0 +1,160 @@
+"""Grade three submissions per chapter in both graders, once per session (``make check-grading``).
+
+The submissions are built from each grader's own student version: ``solutions`` (every solution
+cell filled from the instructor notebook), ``blank`` (unmodified) and ``planted`` (one plausible
+wrong answer per autograded exercise, from ``planted.py``). nbgrader grades them with
+``nbgrader autograde``, otter-grader with ``otter run`` on the chapter's Gradescope zip. The
+timings (two graders side by side) go to ``_build/grading/timings.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from planted import PLANTED
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "_build" / "grading"
+BIN = Path(sys.executable).parent
+SUBMISSIONS = ("solutions", "blank", "planted")
+
+
+def chapters() -> list[str]:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_grading import chapters as graded
+
+    return [p.stem for p in graded()]
+
+
+def autograded_tests(chapter: str) -> list[str]:
+    """grade_ids of the chapter's autograded test cells (not the answers graded by hand)."""
+    from eelib.grading import graded_cells
+
+    cells = graded_cells(ROOT / "notebooks" / f"{chapter}.ipynb")
+    return list(cells.loc[cells["kind"] == "autograded test", "grade_id"])
+
+
+def solution_sources(chapter: str) -> dict[str, str]:
+    """grade_id → source of every code solution cell of the instructor notebook."""
+    nb = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")
+    }
+
+
+def submission(student_version: Path, answers: dict[str, str], out: Path) -> None:
+    """Write the student version with the solution cells named in ``answers`` replaced."""
+    nb = json.loads(student_version.read_text())
+    for cell in nb["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if cell["cell_type"] == "code" and grade_id in answers:
+            cell["source"] = answers[grade_id]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(nb, indent=1))
+
+
+def answers_for(chapter: str, kind: str) -> dict[str, str]:
+    if kind == "solutions":
+        return solution_sources(chapter)
+    if kind == "planted":
+        return {**solution_sources(chapter), **PLANTED.get(chapter, {})}
+    return {}
+
+
+def run(*command, cwd=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def grade_nbgrader(chapter: str, timings: list) -> dict:
+    """{kind: {grade_id: (score, max_score)}} and the autograded notebooks' paths."""
+    from nbgrader.api import Gradebook
+
+    course = OUT / "nbgrader"
+    release = course / "release" / chapter / f"{chapter}.ipynb"
+    scores = {}
+    for kind in SUBMISSIONS:
+        shutil.rmtree(course / "submitted" / kind / chapter, ignore_errors=True)
+        submission(
+            release,
+            answers_for(chapter, kind),
+            course / "submitted" / kind / chapter / release.name,
+        )
+        started = time.perf_counter()
+        done = run(
+            BIN / "nbgrader",
+            "autograde",
+            chapter,
+            "--force",
+            f"--student={kind}",
+            f"--CourseDirectory.root={course}",
+        )
+        timings.append(("nbgrader", chapter, kind, time.perf_counter() - started))
+        assert done.returncode == 0, done.stdout + done.stderr
+    tests = set(autograded_tests(chapter))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for kind in SUBMISSIONS:
+            nb = gb.find_submission_notebook(chapter, chapter, kind)
+            scores[kind] = {g.name: (g.score, g.max_score) for g in nb.grades if g.name in tests}
+    return scores
+
+
+def grade_otter(chapter: str, timings: list) -> dict:
+    """{kind: {question: (score, max_score)}} from ``otter run`` on the Gradescope zip."""
+    folder = OUT / "otter" / chapter
+    zip_file = next((folder / "autograder").glob("*.zip"))
+    scores = {}
+    for kind in SUBMISSIONS:
+        work = OUT / "otter-submissions" / chapter / kind
+        shutil.rmtree(work, ignore_errors=True)
+        student = folder / "student" / f"{chapter}.ipynb"
+        submission(student, answers_for(chapter, kind), work / student.name)
+        started = time.perf_counter()
+        done = run(BIN / "otter", "run", "-a", zip_file, "-o", work, work / student.name)
+        timings.append(("otter", chapter, kind, time.perf_counter() - started))
+        assert done.returncode == 0, done.stdout + done.stderr
+        results = json.loads((work / "results.json").read_text())
+        scores[kind] = {
+            t["name"]: (t["score"], t["max_score"])
+            for t in results["tests"]
+            if t.get("max_score") is not None
+        }
+    return scores
+
+
+@pytest.fixture(scope="session")
+def graded() -> dict:
+    """{grader: {chapter: {kind: {test: (score, max)}}}}, grading every chapter once.
+
+    The two graders run side by side (one process each, one PyTorch thread each), which keeps
+    the whole check inside CI's time budget on 2 cores.
+    """
+    assert (OUT / "nbgrader" / "release").is_dir(), "run `make grading` first"
+    timings: list = []
+
+    def every_chapter(grade):
+        return {chapter: grade(chapter, timings) for chapter in chapters()}
+
+    with ThreadPoolExecutor(2) as pool:
+        jobs = {name: pool.submit(every_chapter, f) for name, f in GRADERS.items()}
+        result = {name: job.result() for name, job in jobs.items()}
+    pd.DataFrame(timings, columns=["grader", "chapter", "submission", "seconds"]).to_csv(
+        OUT / "timings.csv", index=False
+    )
+    return result
+
+
+GRADERS = {"nbgrader": grade_nbgrader, "otter": grade_otter}

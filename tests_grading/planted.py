@@ -1,0 +1,107 @@
+"""One plausible wrong answer per autograded exercise, planted into one submission per grader.
+
+Each entry replaces a solution cell (by its nbgrader ``grade_id``) of the student version. The
+grading check asserts that every exercise loses points for its planted answer, so each hidden or
+visible test earns its place by catching a mistake students make.
+"""
+
+PLANTED = {
+    "01_data_and_flops": {
+        # MACs where FLOPs are asked (no factor 2)
+        "ex1_conv2d_flops": """def conv2d_flops(conv, input_shape):
+    _, height, width = input_shape
+    k_h, k_w = conv.kernel_size
+    h_out = (height + 2 * conv.padding[0] - k_h) // conv.stride[0] + 1
+    w_out = (width + 2 * conv.padding[1] - k_w) // conv.stride[1] + 1
+    return conv.out_channels * h_out * w_out * conv.in_channels * k_h * k_w""",
+        # every stage doubles, so "the FLOPs double"
+        "ex2_width_guess": "width_guess = 2.0",
+        # the share kept instead of the share saved, and points instead of a fraction
+        "ex3_narrow": """narrow = eelib.build_model(
+    profile.replace(widths=tuple(w // 2 for w in profile.widths)), seed=SEED
+)
+narrow_saving = eelib.exit_costs(narrow, (1, 28, 28))[-1].item() / total
+narrow_accuracy_drop = 3.0""",
+    },
+    "02_early_exits": {
+        # > where ≥ is asked at the threshold
+        "ex1_exit_rule": """def exit_rule(probs, threshold):
+    confident = probs.max(dim=2).values > threshold
+    confident[-1] = True
+    return confident.int().argmax(dim=0)""",
+        # the final exit's accuracy, not the first exit's
+        "ex2_tau_zero": "tau_zero_guess = 100 * exit_acc[-1].item()",
+        # the share of FLOPs kept, not saved
+        "ex3_tau_1pt": """good_enough = curve[curve["accuracy"] >= final_acc - 0.01]
+cheapest = good_enough.loc[good_enough["flops"].idxmin()]
+tau_1pt, saving_1pt = cheapest["threshold"], cheapest["flops"] / costs[-1].item()""",
+    },
+    "03_magnitude_pruning": {
+        # ranks signed weights, not magnitudes
+        "ex1_layerwise_mask": """def layerwise_mask(weight, sparsity):
+    k = round(sparsity * weight.numel())
+    if k == 0:
+        return torch.ones_like(weight)
+    return (weight > weight.flatten().kthvalue(k).values).to(weight.dtype)""",
+        # a percentage where a fraction is asked
+        "ex2_final_sparsity": "final_guess = 80",
+        # one epoch of fine-tuning, not len(SWEEP)
+        "ex3_budget": """long_run = copy.deepcopy(base)
+eelib.global_magnitude_prune(long_run, SWEEP[-1], scope="base")
+eelib.train(
+    long_run, train_set, 1, scope="base", lr=profile.finetune_lr, seed=SEED, **fit
+)
+one_shot_long = accuracy(long_run)""",
+    },
+    "04_pruning_early_exit_networks": {
+        # "a heads-only epoch costs half": forgets that the backward pass is gone too
+        "ex1_heads_epoch": "heads_epoch_guess = 0.5",
+        # layer-wise where global is asked: every layer keeps 1-2 %, nothing collapses
+        "ex2_collapse": """from torch.nn.utils import prune
+
+collapsed = {}
+for target in (0.98, 0.99):
+    pruned = copy.deepcopy(dense)
+    for _, layer in pruned.named_prunable("all"):
+        prune.l1_unstructured(layer, "weight", amount=target)
+    parts = eelib.part_sparsity(pruned)
+    collapsed[target] = list(parts.index[parts == 1.0])""",
+    },
+    "05_reproducing_the_conclusions": {
+        # the default 95 % level: the confidence was never changed
+        "ex1_confidence": "verdict_80 = metrics.verdicts(results, margin=TARGET_DROP)",
+        # FLOPs where MFLOPs are asked
+        "ex2_lead": """top = gap[gap["sparsity"] == gap["sparsity"].max()]
+row = top.loc[top["mean"].idxmax()]
+lead_mflops, lead_points = row["budget"], row["mean"]""",
+    },
+    "06_explorer": {
+        # ordered − all at once: the sign the exercise does not ask for
+        "ex1_biggest_gap": """top = networks["sparsity"].max()
+one = eelib.widgets.select_run(results, "all-at-once", top, SEED).set_index("threshold")
+two = eelib.widgets.select_run(results, "ordered", top, SEED).set_index("threshold")
+gap = 100 * (two["accuracy"] - one["accuracy"])
+tau_biggest_gap, biggest_gap = gap.abs().idxmax(), gap[gap.abs().idxmax()]""",
+        # the same τ instead of the same FLOPs
+        "ex2_equal_flops": """top = networks["sparsity"].max()
+one = eelib.widgets.select_run(results, "all-at-once", top, SEED)
+two = eelib.widgets.select_run(results, "ordered", top, SEED)
+at = [eelib.widgets.operating_point(c, 0.9)["accuracy"] for c in (one, two)]
+gap_at_equal_flops = 100 * (at[0] - at[1])""",
+    },
+    "07_beyond_the_paper": {
+        # the FLOPs ratio, as if time followed FLOPs at batch 1
+        "ex1_batch1_speedup": (
+            'speedup_guess = speedups.loc["structured 50 % channels, final exit", "FLOPs ÷"]'
+        ),
+        # the ratio upside down: more threads ÷ 1 thread
+        "ex2_threads": """more = max(2, torch.get_num_threads())
+one_thread = latency[latency["variant"] == "dense"]
+fast_1 = eelib.exit_latency(joint, SHAPE, more, MIN_RUN_TIME)
+fast_b = eelib.exit_latency(joint, SHAPE, more, MIN_RUN_TIME, batch_size=BATCH)
+thread_speedup_1 = fast_1["median_ms"].iloc[-1] / one_thread["batch-1 ms"].iloc[-1]
+thread_speedup_batch = fast_b["median_ms"].iloc[-1] / (
+    one_thread[columns[1]].iloc[-1] * BATCH
+)""",
+    },
+}
