@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -151,9 +152,14 @@ def graded() -> dict:
     with ThreadPoolExecutor(2) as pool:
         jobs = {name: pool.submit(every_chapter, f) for name, f in GRADERS.items()}
         result = {name: job.result() for name, job in jobs.items()}
-    pd.DataFrame(timings, columns=["grader", "chapter", "submission", "seconds"]).to_csv(
-        OUT / "timings.csv", index=False
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    with (OUT / "timings.csv").open("w") as file:
+        file.write(
+            f"# {machine}, nbgrader and otter side by side, one PyTorch thread each; "
+            f"measured {time.strftime('%Y-%m-%d')} by tests_grading\n"
+        )
+        table = pd.DataFrame(timings, columns=["grader", "chapter", "submission", "seconds"])
+        table.round(1).to_csv(file, index=False)
     return result
 
 

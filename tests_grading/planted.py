@@ -104,4 +104,13 @@ thread_speedup_batch = fast_b["median_ms"].iloc[-1] / (
     one_thread[columns[1]].iloc[-1] * BATCH
 )""",
     },
+    "08_capstone": {
+        # pruning alone: the recipe's network, but every image runs to the final exit
+        "capstone": """final_model = copy.deepcopy(given)
+eelib.prune_all_at_once(
+    final_model, train_set, 0.8, rounds=2, finetune_epochs=profile.finetune_epochs,
+    seed=SEED, **tune,
+)
+final_threshold = 1.0""",
+    },
 }
