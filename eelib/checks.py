@@ -241,7 +241,7 @@ def check_layerwise_mask(
 def _is_number(value) -> bool:
     """A real number: Python, NumPy or a one-element real tensor; not a bool."""
     if isinstance(value, torch.Tensor):
-        return value.numel() == 1 and (value.dtype.is_floating_point or not value.is_complex())
+        return value.numel() == 1 and not value.is_complex()
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 

@@ -4,7 +4,7 @@ student version, and points lost for every planted wrong answer (issue: grading)
 import json
 
 import pytest
-from conftest import OUT, ROOT, chapters, solution_sources
+from conftest import OUT, chapters, solution_sources
 from planted import PLANTED
 
 GRADERS = ("nbgrader", "otter")
@@ -75,4 +75,3 @@ def test_test_cells_write_nothing_to_stderr_and_only_they_fail(graded, kind):
 
 def test_the_timings_were_written(graded):
     assert (OUT / "timings.csv").stat().st_size > 0
-    assert ROOT.is_dir()
