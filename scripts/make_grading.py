@@ -9,8 +9,11 @@ Usage: ``python scripts/make_grading.py [OUT]`` (default ``_build/grading``). Wr
   with the Gradescope autograder zip;
 - ``OUT/student/``: one folder of nbgrader's student notebooks, for a plain hand-out.
 
-otter-grader runs on a staged copy, ``OUT/stage/notebooks/``, with ``eelib/`` beside the
-notebooks: otter ships only files inside the notebook's folder. The notebooks are not changed.
+otter-grader runs on a staged copy, ``OUT/stage/notebooks/``, with ``eelib/`` and the committed
+results (``results/*.csv``, ``*.json``) beside the notebooks: otter ships only files inside the
+notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a chapter
+that reads the committed results (``eelib.find_results``) gets them beside it, so its release and
+its autograding have them. The notebooks are not changed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ def chapters() -> list[Path]:
     )
 
 
+def copy_results(folder: Path) -> None:
+    """The committed results (``results/*.csv`` and their ``.json``, no checkpoints) to ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "results").glob("*"):
+        if path.suffix in (".csv", ".json"):
+            shutil.copy(path, folder)
+
+
 def run(*command: str | Path, cwd: Path = ROOT) -> None:
     """Run a grader's command; a failure stops the build with the command's own output."""
     env = {"PATH": f"{BIN}:/usr/bin:/bin"}  # nbgrader calls alembic from PATH
@@ -47,6 +58,8 @@ def build_nbgrader(out: Path, notebooks: list[Path]) -> None:
     for nb in notebooks:
         (course / "source" / nb.stem).mkdir(parents=True)
         shutil.copy(nb, course / "source" / nb.stem)
+        if "find_results(" in nb.read_text():
+            copy_results(course / "source" / nb.stem / "results")
         run(
             BIN / "nbgrader",
             "generate_assignment",
@@ -71,6 +84,7 @@ def build_otter(out: Path, notebooks: list[Path]) -> None:
         stage / "notebooks" / "eelib",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    copy_results(stage / "notebooks" / "results")
     for nb in notebooks:
         shutil.copy(nb, stage / "notebooks")
         target = out / "otter" / nb.stem

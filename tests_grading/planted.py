@@ -95,12 +95,14 @@ gap_at_equal_flops = 100 * (at[0] - at[1])""",
             'speedup_guess = speedups.loc["structured 50 % channels, final exit", "FLOPs ÷"]'
         ),
         # the ratio upside down: more threads ÷ 1 thread
-        "ex2_threads": """more = max(2, torch.get_num_threads())
+        "ex2_threads": """threads_more = max(2, torch.get_num_threads())
 one_thread = latency[latency["variant"] == "dense"]
-fast_1 = eelib.exit_latency(joint, SHAPE, more, MIN_RUN_TIME)
-fast_b = eelib.exit_latency(joint, SHAPE, more, MIN_RUN_TIME, batch_size=BATCH)
-thread_speedup_1 = fast_1["median_ms"].iloc[-1] / one_thread["batch-1 ms"].iloc[-1]
-thread_speedup_batch = fast_b["median_ms"].iloc[-1] / (
+latency_more_1 = eelib.exit_latency(joint, SHAPE, threads_more, MIN_RUN_TIME)
+latency_more_batch = eelib.exit_latency(
+    joint, SHAPE, threads_more, MIN_RUN_TIME, batch_size=BATCH
+)
+thread_speedup_1 = latency_more_1["median_ms"].iloc[-1] / one_thread["batch-1 ms"].iloc[-1]
+thread_speedup_batch = latency_more_batch["median_ms"].iloc[-1] / (
     one_thread[columns[1]].iloc[-1] * BATCH
 )""",
     },
