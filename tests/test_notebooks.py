@@ -209,4 +209,129 @@ def test_graders_build_the_student_versions(tmp_path):
             text = "\n".join(source(c) for c in cells(student))
             assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, student
             assert "**Rubric.**" not in text and not cells(student, "raw"), student
+        solutions = sum("# BEGIN SOLUTION" in source(c) for c in cells(path, "code"))
+        stubs = "\n".join(source(c) for c in cells(nbgrader)).count("# YOUR CODE HERE")
+        assert stubs == solutions, f"{path.stem}: one stub per solution cell"
         assert list((tmp_path / "grading" / "otter" / path.stem / "autograder").glob("*.zip"))
+
+
+def test_cell_ids_are_unique_across_the_course():
+    """nbformat ids (1–64 letters, digits, '-' or '_'), none used twice in the whole course, so a
+    cell can be named without its notebook (the chapter's number prefixes each)."""
+    seen = {}
+    for path in NOTEBOOKS:
+        for cell in cells(path):
+            cell_id = cell.get("id", "")
+            assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cell_id), (path.name, cell_id)
+            assert cell_id not in seen, (
+                f"cell id {cell_id!r} in {seen.get(cell_id)} and {path.name}"
+            )
+            seen[cell_id] = path.name
+
+
+# --- Every network a notebook builds is the profile's (eelib.build_model) ---------------------
+
+HAND_BUILT = re.compile(r"\bEarlyExit(CNN|ResNet)\(")
+
+
+def is_build_call(node):
+    """``eelib.build_model(...)``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "build_model"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "eelib"
+    )
+
+
+def reads_the_profile(call):
+    """The network comes from the reader's profile: ``profile`` or ``profile.replace(...)``.
+    (Chapter 5 also builds the committed run's network from that run's saved settings.)"""
+    first = call.args[0] if call.args else None
+    return (isinstance(first, ast.Name) and first.id == "profile") or (
+        isinstance(first, ast.Call)
+        and isinstance(first.func, ast.Attribute)
+        and first.func.attr == "replace"
+        and isinstance(first.func.value, ast.Name)
+        and first.func.value.id == "profile"
+    )
+
+
+def build_statements(path):
+    """Every ``name = eelib.build_model(profile…)`` of a notebook's code, in order, at any depth."""
+    return [
+        node
+        for cell in cells(path, "code")
+        for node in ast.walk(ast.parse(source(cell)))
+        if isinstance(node, ast.Assign)
+        and is_build_call(node.value)
+        and reads_the_profile(node.value)
+    ]
+
+
+BUILDERS = [path for path in NOTEBOOKS if build_statements(path)]
+
+
+def test_no_notebook_builds_a_network_by_hand():
+    """A network built by hand (``eelib.EarlyExitCNN(widths=...)``) drops the profile's other
+    settings and breaks under the ``full`` profile; every notebook calls ``eelib.build_model``."""
+    for path in NOTEBOOKS:
+        code = "\n".join(source(c) for c in cells(path, "code"))
+        assert not HAND_BUILT.search(code), f"{path.name}: build networks with eelib.build_model"
+        calls = sum(
+            is_build_call(node) and reads_the_profile(node) for node in ast.walk(ast.parse(code))
+        )
+        assert calls == len(build_statements(path)), (
+            f"{path.name}: assign each eelib.build_model(profile…) to a name, one statement each"
+        )
+    assert len(BUILDERS) >= 5, [p.name for p in BUILDERS]
+
+
+def run_statements(statements, namespace, filename):
+    exec(compile(ast.Module(body=list(statements), type_ignores=[]), filename, "exec"), namespace)
+
+
+@pytest.mark.parametrize("path", BUILDERS, ids=lambda p: p.stem)
+def test_networks_are_the_profiles_under_the_full_profile(path, monkeypatch):
+    """Under ``EELIB_PROFILE=full``: the setup cell, the parameters cell, the statement that sets
+    ``profile`` and then each ``name = eelib.build_model(...)`` statement of the notebook, run in
+    one namespace (training the networks would take minutes, so nothing else runs). Each network
+    must be the full profile's kind of network with its number of exits, and run on a 28×28 image
+    (a network built from the widths alone fails there: "Output size is too small").
+    Every build statement must therefore need nothing but the parameters and ``profile``.
+    """
+    torch = pytest.importorskip("torch")
+    matplotlib = pytest.importorskip("matplotlib")
+    import eelib
+
+    full = eelib.get_profile("full")
+    monkeypatch.setenv("EELIB_PROFILE", full.name)
+    monkeypatch.chdir(ROOT / "notebooks")
+    code = cells(path, "code")
+    parameters = next(c for c in code if "parameters" in c["metadata"].get("tags", []))
+    sets_profile = next(
+        node
+        for cell in code
+        for node in ast.parse(source(cell)).body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "profile" for t in node.targets)
+    )
+    namespace = {"__name__": "__main__"}
+    with matplotlib.rc_context():  # the setup cell sets the course's figure style
+        for cell in (code[0], parameters):
+            run_statements(ast.parse(source(cell)).body, namespace, path.name)
+        run_statements([sets_profile], namespace, path.name)
+        assert namespace["profile"].name == full.name, "the parameters cell reads EELIB_PROFILE"
+        for statement in build_statements(path):
+            run_statements([statement], namespace, path.name)
+            (target,) = statement.targets
+            assert isinstance(target, ast.Name), ast.unparse(statement)
+            model = namespace[target.id]
+            where = f"{path.name}: {ast.unparse(statement)}"
+            reference = eelib.build_model(full)
+            assert type(model) is type(reference), where
+            assert model.num_exits == reference.num_exits, where
+            with torch.no_grad():
+                logits = model.eval()(torch.zeros(2, 1, 28, 28))  # two Fashion-MNIST images
+            assert [tuple(z.shape) for z in logits] == [(2, 10)] * model.num_exits, where
