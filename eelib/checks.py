@@ -26,7 +26,7 @@ from torch.nn.utils import prune
 from torch.utils.flop_counter import FlopCounterMode
 
 from .costs import exit_costs
-from .early_exit import confidence_exit, predict_all_exits, tradeoff_curve
+from .early_exit import predict_all_exits, tradeoff_curve
 
 NOT_ANSWERED = "not answered yet"
 STUB_HINT = "replace the stub with your code and run the cell again."
@@ -70,11 +70,14 @@ def _call(answer: Callable | None, *args):
     return value
 
 
-def reference_conv2d_flops(conv: nn.Conv2d, input_shape: tuple[int, int, int]) -> int:
-    """FLOPs (2 × MACs) of ``conv`` on one input of shape ``(C, H, W)``, counted by ``FlopCounterMode``."""
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        conv(torch.zeros(1, *input_shape))
-    return counter.get_total_flops()
+class _SealedConv2d(nn.Conv2d):
+    """A convolution given to an answer: its attributes are set, but it refuses to run."""
+
+    def forward(self, x):
+        raise RuntimeError(
+            "this convolution cannot run: count its FLOPs from its attributes (in_channels, "
+            "out_channels, kernel_size, stride, padding)"
+        )
 
 
 def _random_convs(count: int, seed: int, square: bool = True):
@@ -91,10 +94,11 @@ def _random_convs(count: int, seed: int, square: bool = True):
         c_in, c_out = pick(1, 3, 8, 16), pick(4, 16, 32)
         k, stride, padding = pair(1, 3, 5), pair(1, 2), pair(0, 1, 2)
         size = pair(8, 14, 28)
-        yield (
-            nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=pick(True, False)),
-            (c_in, *size),
-        )
+        settings = dict(stride=stride, padding=padding, bias=pick(True, False))
+        sealed = _SealedConv2d(c_in, c_out, k, device="meta", **settings)
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            nn.Conv2d(c_in, c_out, k, **settings)(torch.zeros(1, c_in, *size))
+        yield sealed, (c_in, *size), counter.get_total_flops()
 
 
 def check_conv2d_flops(
@@ -106,7 +110,9 @@ def check_conv2d_flops(
     """Check a function ``answer(conv, (C, H, W)) → FLOPs`` of one 2-D convolution (chapter 1).
 
     FLOPs here are 2 × multiply–accumulates, as ``torch.utils.flop_counter`` counts them (the bias
-    adds no FLOPs in that count). Tried on 20 random convolutions (kernel 1–5, stride 1–2,
+    adds no FLOPs in that count). The answer counts them from the convolution's attributes: the
+    convolutions it gets refuse to run (a count by running them is not the exercise). Tried on
+    20 random convolutions (kernel 1–5, stride 1–2,
     padding 0–2, with and without bias): square kernels on square images, or with
     ``square=False`` different heights and widths everywhere (kernel, stride, padding, image).
 
@@ -115,8 +121,14 @@ def check_conv2d_flops(
     """
     name = "FLOPs of a convolution" + ("" if square else " (rectangular)")
     try:
-        for conv, shape in _random_convs(20, seed=1 if square else 4, square=square):
-            got, want = _call(answer, conv, shape), reference_conv2d_flops(conv, shape)
+        for conv, shape, want in _random_convs(20, seed=1 if square else 4, square=square):
+            try:
+                got = _call(answer, conv, shape)
+            except RuntimeError as error:
+                if "cannot run" not in str(error):
+                    raise
+                hint = "use conv.kernel_size, conv.stride, conv.padding and the channel counts."
+                return _report(name, "your function runs the convolution", hint, strict)
             if got != want:
                 problem = (
                     f"for Conv2d({conv.in_channels}, {conv.out_channels}, "
@@ -140,17 +152,22 @@ def _random_probs(seed: int, shape=(4, 500, 10)) -> torch.Tensor:
     return (3 * torch.randn(*shape, generator=g)).softmax(dim=2)
 
 
+TAUS = (0.0, 0.3, 0.5, 0.8, 0.95, 1.0)
+
+
 def check_exit_rule(
-    answer: Callable[[torch.Tensor, float], torch.Tensor] | None,
+    answer: Callable[[torch.Tensor, list[float]], torch.Tensor] | None,
     *,
     shape: tuple[int, int, int] = (4, 500, 10),
     strict: bool = False,
 ) -> bool:
-    """Check a function ``answer(probs (K, N, C), τ) → exits (N,)`` of the confidence rule (chapter 2).
+    """Check ``answer(probs (K, N, C), thresholds) → exits (N,)``, the rule with one τ per exit.
 
-    Compared with :func:`eelib.confidence_exit` on random softmax probabilities of ``shape``
-    ``(K, N, C)`` for τ ∈ {0, 0.3, 0.5, 0.8, 0.95, 1}, including confidences exactly equal to τ (a
-    sample leaves when its confidence is ≥ τ). Any number of exits K ≥ 2 and of images N ≥ 5.
+    ``thresholds`` holds K − 1 numbers, τ_k for early exit k: a sample leaves at the first early
+    exit whose max probability is ≥ its τ_k, and the final exit takes every sample left (chapter
+    2, exercise 2.1; with every τ_k equal this is :func:`eelib.confidence_exit`). Tried on random
+    softmax probabilities of ``shape`` ``(K, N, C)``, K ≥ 2 and N ≥ 5, with equal thresholds
+    τ ∈ {0, 0.3, 0.5, 0.8, 0.95, 1} and with mixed ones, confidences exactly equal to a τ included.
 
     Returns True when every exit matches; prints the verdict. Raises :class:`AnswerError` with
     ``strict=True`` for a wrong or missing answer.
@@ -159,10 +176,14 @@ def check_exit_rule(
     probs = _random_probs(2, shape)
     probs[0, :5] = torch.full((shape[2],), 0.5 / (shape[2] - 1))
     probs[0, :5, 0] = 0.5  # confidence exactly 0.5 at exit 1
+    early = shape[0] - 1
+    trials = [[tau] * early for tau in TAUS]
+    trials += [[TAUS[(i + j) % len(TAUS)] for j in range(early)] for i in range(len(TAUS))]
     try:
-        for tau in (0.0, 0.3, 0.5, 0.8, 0.95, 1.0):
-            got = torch.as_tensor(_call(answer, probs.clone(), tau))
-            want = confidence_exit(probs, tau)
+        for thresholds in trials:
+            got = torch.as_tensor(_call(answer, probs.clone(), list(thresholds)))
+            confident = probs.max(dim=2).values >= torch.tensor([*thresholds, 0.0])[:, None]
+            want = confident.int().argmax(dim=0)  # the first exit that lets it leave
             if got.shape != want.shape or not torch.equal(got.long(), want):
                 wrong = (
                     "shape " + str(tuple(got.shape))
@@ -170,21 +191,14 @@ def check_exit_rule(
                     else f"{int((got.long() != want).sum())} of {len(want)} exits differ"
                 )
                 hint = (
-                    "a sample leaves at the first exit whose max probability is ≥ τ; the last "
-                    "exit takes every sample still left. Return 0-based exit indices, shape (N,)."
+                    "a sample leaves at the first early exit k whose max probability is ≥ "
+                    "thresholds[k]; the last exit takes every sample still left. Return 0-based "
+                    "exit indices, shape (N,)."
                 )
-                return _report(name, f"at τ = {tau}: {wrong}", hint, strict)
+                return _report(name, f"at thresholds {thresholds}: {wrong}", hint, strict)
     except _Unanswered:
         return _report(name, NOT_ANSWERED, "", strict)
     return _report(name, None, "", strict)
-
-
-def reference_layerwise_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
-    """Mask (1 keep, 0 prune) removing the ``round(sparsity × numel)`` smallest |w| of one layer.
-
-    This is ``torch.nn.utils.prune.L1Unstructured(amount=sparsity).compute_mask``.
-    """
-    return prune.L1Unstructured(amount=sparsity).compute_mask(weight, torch.ones_like(weight))
 
 
 MASK_CASES = (
@@ -218,7 +232,7 @@ def check_layerwise_mask(
         for shape, s in cases:
             weight = torch.randn(*shape, generator=g)
             got = torch.as_tensor(_call(answer, weight.clone(), s))
-            want = reference_layerwise_mask(weight, s)
+            want = prune.L1Unstructured(amount=s).compute_mask(weight, torch.ones_like(weight))
             if got.shape != want.shape:
                 problem = f"the mask has shape {tuple(got.shape)}, the weight {shape}"
                 return _report(name, problem, "return a tensor shaped like the weight.", strict)

@@ -9,6 +9,13 @@ Usage: ``python scripts/make_grading.py [OUT]`` (default ``_build/grading``). Wr
   with the Gradescope autograder zip;
 - ``OUT/student/``: one folder of nbgrader's student notebooks, for a plain hand-out.
 
+The hidden tests run ``grading/course_grader.py`` from the grader's side: it travels, with its own
+copy of ``eelib/`` and ``grader_reference.json`` (the capstone's bars, computed here by training
+the capstone's given network), into nbgrader's ``source/<chapter>/`` (and is removed from
+``release/``) and into otter's autograder zips only (``autograder_files`` in ``grading/otter.yml``).
+otter's student notebook gets its "Initialize Otter" cell after the course's setup cell, and that
+cell installs otter-grader where it is missing (Colab, a fresh environment).
+
 otter-grader runs on a staged copy, ``OUT/stage/notebooks/``, with ``eelib/`` and the committed
 results (``results/*.csv``, ``*.json``) beside the notebooks: otter ships only files inside the
 notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a chapter
@@ -18,6 +25,9 @@ its autograding have them. The notebooks are not changed.
 
 from __future__ import annotations
 
+import json
+import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -25,6 +35,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # nbgrader and otter live beside this Python
+GRADER = ROOT / "grading" / "course_grader.py"
+REFERENCE = "grader_reference.json"
+GRADER_ONLY = (GRADER.name, REFERENCE)  # never in a student's folder
+OTTER = "otter-grader==7.0.0"  # what otter's student notebook installs where it is missing
 
 
 def chapters() -> list[Path]:
@@ -42,6 +56,34 @@ def copy_results(folder: Path) -> None:
             shutil.copy(path, folder)
 
 
+def copy_eelib(folder: Path) -> None:
+    """``eelib/`` (without caches) into ``folder``."""
+    shutil.rmtree(folder / "eelib", ignore_errors=True)
+    shutil.copytree(ROOT / "eelib", folder / "eelib", ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def write_reference(out: Path) -> Path:
+    """The capstone's bars for this environment's profile (``EELIB_PROFILE``, default fast)."""
+    import torch
+
+    import eelib
+
+    torch.manual_seed(0)
+    grader = runpy.run_path(str(GRADER))
+    profile = eelib.get_profile(os.environ.get("EELIB_PROFILE", "fast"))
+    path = out / REFERENCE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(grader["capstone_bars"](eelib, profile), indent=1) + "\n")
+    return path
+
+
+def copy_grader(folder: Path, reference: Path) -> None:
+    """The grader's material beside a chapter: the grader, its eelib, the capstone's bars."""
+    shutil.copy(GRADER, folder)
+    shutil.copy(reference, folder)
+    copy_eelib(folder)
+
+
 def run(*command: str | Path, cwd: Path = ROOT) -> None:
     """Run a grader's command; a failure stops the build with the command's own output."""
     env = {"PATH": f"{BIN}:/usr/bin:/bin"}  # nbgrader calls alembic from PATH
@@ -52,12 +94,13 @@ def run(*command: str | Path, cwd: Path = ROOT) -> None:
         sys.exit(f"error: {' '.join(map(str, command))} failed:\n{done.stdout}{done.stderr}")
 
 
-def build_nbgrader(out: Path, notebooks: list[Path]) -> None:
+def build_nbgrader(out: Path, notebooks: list[Path], reference: Path) -> None:
     course = out / "nbgrader"
     shutil.rmtree(course / "source", ignore_errors=True)
     for nb in notebooks:
         (course / "source" / nb.stem).mkdir(parents=True)
         shutil.copy(nb, course / "source" / nb.stem)
+        copy_grader(course / "source" / nb.stem, reference)
         if "find_results(" in nb.read_text():
             copy_results(course / "source" / nb.stem / "results")
         run(
@@ -67,6 +110,8 @@ def build_nbgrader(out: Path, notebooks: list[Path]) -> None:
             "--force",
             f"--CourseDirectory.root={course}",
         )
+        for name in GRADER_ONLY:  # autograde copies them back from source/
+            (course / "release" / nb.stem / name).unlink()
     student = out / "student"
     shutil.rmtree(student, ignore_errors=True)
     student.mkdir()
@@ -74,22 +119,36 @@ def build_nbgrader(out: Path, notebooks: list[Path]) -> None:
         shutil.copy(course / "release" / nb.stem / nb.name, student)
 
 
-def build_otter(out: Path, notebooks: list[Path]) -> None:
+def setup_first(student: Path) -> None:
+    """otter's student notebook: "Initialize Otter" after the setup cell, installing otter."""
+    nb = json.loads(student.read_text())
+    cells = nb["cells"]
+    init = next(i for i, c in enumerate(cells) if "otter.Notebook(" in "".join(c["source"]))
+    setup = next(i for i, c in enumerate(cells) if "setup" in c["metadata"].get("tags", []))
+    cell = cells.pop(init)
+    cell["source"] = (
+        "# Initialize Otter (installed first where it is missing: Colab, a fresh environment)\n"
+        f'if importlib.util.find_spec("otter") is None:\n'
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{OTTER}"], check=True)\n'
+        + "".join(cell["source"]).replace("# Initialize Otter\n", "")
+    )
+    cells.insert(setup + 1 if init > setup else setup, cell)  # right after the setup cell
+    student.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def build_otter(out: Path, notebooks: list[Path], reference: Path) -> None:
     stage = out / "stage"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "notebooks").mkdir(parents=True)
     shutil.copytree(ROOT / "grading", stage / "grading")
-    shutil.copytree(
-        ROOT / "eelib",
-        stage / "notebooks" / "eelib",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    copy_grader(stage / "notebooks", reference)
     copy_results(stage / "notebooks" / "results")
     for nb in notebooks:
         shutil.copy(nb, stage / "notebooks")
         target = out / "otter" / nb.stem
         shutil.rmtree(target, ignore_errors=True)
         run(BIN / "otter", "assign", stage / "notebooks" / nb.name, target)
+        setup_first(target / "student" / nb.name)
 
 
 def main(out: str = "_build/grading") -> int:
@@ -100,8 +159,9 @@ def main(out: str = "_build/grading") -> int:
         )
         return 2
     out_dir = (ROOT / out).resolve()
-    build_nbgrader(out_dir, notebooks)
-    build_otter(out_dir, notebooks)
+    reference = write_reference(out_dir / "grader")
+    build_nbgrader(out_dir, notebooks, reference)
+    build_otter(out_dir, notebooks, reference)
     print(f"wrote {len(notebooks)} assignments to {out}/: nbgrader/release, otter/*/, student/")
     return 0
 

@@ -3,6 +3,7 @@ not answered for a missing one, without raising."""
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from eelib import checks, confidence_exit
 
@@ -18,10 +19,24 @@ def conv_flops_macs(conv, shape):  # a classic mistake: MACs, not FLOPs
     return conv_flops_right(conv, shape) // 2
 
 
-def exit_rule_strict(probs, tau):  # a classic mistake: > instead of ≥
-    leaves = probs.max(dim=2).values > tau
-    leaves[-1] = True
-    return leaves.int().argmax(dim=0)
+def exit_rule_right(probs, thresholds):
+    leaves = probs.max(dim=2).values[:-1] >= torch.tensor(thresholds)[:, None]
+    return torch.cat([leaves, torch.ones_like(leaves[:1])]).int().argmax(dim=0)
+
+
+def exit_rule_strict(probs, thresholds):  # a classic mistake: > instead of ≥
+    leaves = probs.max(dim=2).values[:-1] > torch.tensor(thresholds)[:, None]
+    return torch.cat([leaves, torch.ones_like(leaves[:1])]).int().argmax(dim=0)
+
+
+def exit_rule_one_tau(probs, thresholds):  # the library's rule: one τ for every exit
+    return confidence_exit(probs, thresholds[0])
+
+
+def conv_flops_counted(conv, shape):  # runs the convolution instead of counting
+    with FlopCounterMode(display=False) as counter:
+        conv(torch.zeros(1, *shape))
+    return counter.get_total_flops()
 
 
 def mask_right(weight, sparsity):
@@ -50,7 +65,7 @@ def returns_none(*args):
 
 CASES = [
     (checks.check_conv2d_flops, conv_flops_right, conv_flops_macs),
-    (checks.check_exit_rule, confidence_exit, exit_rule_strict),
+    (checks.check_exit_rule, exit_rule_right, exit_rule_strict),
     (checks.check_layerwise_mask, mask_right, mask_signed),
 ]
 
@@ -84,13 +99,25 @@ def test_an_answer_that_crashes_is_not_swallowed():
 
 
 def test_wrong_shape_is_reported(capsys):
-    assert checks.check_exit_rule(lambda probs, tau: confidence_exit(probs, tau)[:10]) is False
+    assert checks.check_exit_rule(lambda probs, t: exit_rule_right(probs, t)[:10]) is False
     assert "shape" in capsys.readouterr().out
 
 
-def test_reference_conv_flops_is_the_formula():
-    conv = torch.nn.Conv2d(3, 8, 3, padding=1)
-    assert checks.reference_conv2d_flops(conv, (3, 10, 10)) == 2 * 8 * 10 * 10 * 3 * 9
+def test_no_reference_answer_ships_with_eelib():
+    """The implement exercises' answers are not one call away: the references are the grader's."""
+    assert not [name for name in dir(checks) if name.startswith("reference")]
+
+
+@pytest.mark.parametrize(
+    "check,shortcut",
+    [
+        (checks.check_conv2d_flops, conv_flops_counted),
+        (checks.check_exit_rule, exit_rule_one_tau),
+    ],
+)
+def test_a_library_shortcut_is_not_correct(check, shortcut, capsys):
+    assert check(shortcut) is False
+    assert "not correct yet" in capsys.readouterr().out
 
 
 def test_prediction_check(capsys):
@@ -121,8 +148,8 @@ def conv_flops_square_only(conv, shape):  # reads the first entry of every pair
     return 2 * conv.out_channels * h_out * h_out * conv.in_channels * k * k
 
 
-def exit_rule_three_exits(probs, tau):  # the chapter's network has 3 exits: index 2 is "last"
-    leaves = probs.max(dim=2).values >= tau
+def exit_rule_three_exits(probs, thresholds):  # the chapter's network: index 2 is "last"
+    leaves = probs.max(dim=2).values >= thresholds[0]
     leaves[2] = True
     return leaves.int().argmax(dim=0)
 

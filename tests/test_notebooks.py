@@ -149,18 +149,23 @@ class TestGradedCells:
         assert not stack
 
     def test_test_cells_carry_points_in_both_graders(self, path):
+        """Hidden tests hold every point; visible tests are feedback for the student (0 points:
+        they run the student's own eelib.checks, which the student can rebind)."""
         for cell in cells(path, "code"):
-            meta = cell["metadata"].get("nbgrader", {})
-            if not meta.get("grade"):
+            meta, text = cell["metadata"].get("nbgrader", {}), source(cell)
+            if "BEGIN TEST CONFIG" not in text:
+                assert not meta.get("grade") or meta.get("solution"), meta.get("grade_id")
                 continue
-            text, tags = source(cell), set(cell["metadata"].get("tags", []))
-            assert meta["locked"] and not meta["solution"] and meta["points"] > 0
+            tags = set(cell["metadata"].get("tags", []))
             config = re.match(r'""" # BEGIN TEST CONFIG\n(.*?)"""  # END TEST CONFIG', text, re.S)
             assert config, f"{meta['grade_id']}: starts with otter's TEST CONFIG"
             settings = yaml.safe_load(config.group(1))
-            assert settings["points"] == meta["points"], meta["grade_id"]
             hidden = settings.get("hidden", False)
             assert hidden == ("# BEGIN HIDDEN TESTS" in text) == ("# END HIDDEN TESTS" in text)
+            assert meta["locked"] and not meta["solution"], meta["grade_id"]
+            assert bool(meta.get("grade")) == hidden, f"{meta['grade_id']}: graded iff hidden"
+            assert settings["points"] == meta.get("points", 0), meta["grade_id"]
+            assert (settings["points"] > 0) == hidden, meta["grade_id"]
             assert "raises-exception" in tags, "Run all goes on past a failing test"
             assert ("remove-cell" if hidden else "hide-input") in tags, meta["grade_id"]
             body = ast.parse(text).body
@@ -170,19 +175,29 @@ class TestGradedCells:
             )
             assert body[1].name.startswith("test_")
 
-    def test_each_autograded_exercise_has_visible_and_hidden_tests(self, path):
-        from eelib.grading import graded_cells
+    def test_hidden_tests_run_the_graders_own_copy(self, path):
+        """Every hidden test loads grading/course_grader.py afresh and calls one of its checks."""
+        import runpy
 
-        tests = graded_cells(path)
-        tests = tests[tests["kind"] == "autograded test"]
+        grader = runpy.run_path(str(ROOT / "grading" / "course_grader.py"))
+        for cell in cells(path, "code"):
+            text = source(cell)
+            if "# BEGIN HIDDEN TESTS" in text:
+                assert 'runpy.run_path("course_grader.py")' in text, cell["id"]
+                called = re.search(r'grader\["(\w+)"\]\(', text)
+                assert called and callable(grader.get(called.group(1))), cell["id"]
+
+    def test_each_autograded_exercise_has_visible_and_hidden_tests(self, path):
+        tests = [source(c) for c in cells(path, "code") if "BEGIN TEST CONFIG" in source(c)]
         answers = [
             c["metadata"]["nbgrader"]["grade_id"]
             for c in cells(path, "code")
             if c["metadata"].get("nbgrader", {}).get("solution")
         ]
         for answer in answers:
-            own = tests[tests["grade_id"].str.startswith(answer)]
-            assert own["hidden"].any() and (~own["hidden"]).any(), f"{path.stem}: {answer}"
+            own = [t for t in tests if f"def test_{answer}" in t]
+            hidden = ["# BEGIN HIDDEN TESTS" in t for t in own]
+            assert any(hidden) and not all(hidden), f"{path.stem}: {answer}"
 
     def test_written_answers_are_graded_by_hand_with_a_rubric(self, path):
         for cell in cells(path, "markdown"):
@@ -209,6 +224,11 @@ def test_graders_build_the_student_versions(tmp_path):
             text = "\n".join(source(c) for c in cells(student))
             assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, student
             assert "**Rubric.**" not in text and not cells(student, "raw"), student
+            assert "course_grader" not in text, student
+        release = tmp_path / "grading" / "nbgrader" / "release" / path.stem
+        assert not [
+            p for p in release.rglob("*") if p.name.startswith(("course_grader", "grader_"))
+        ]
         solutions = sum("# BEGIN SOLUTION" in source(c) for c in cells(path, "code"))
         stubs = "\n".join(source(c) for c in cells(nbgrader)).count("# YOUR CODE HERE")
         assert stubs == solutions, f"{path.stem}: one stub per solution cell"

@@ -1,9 +1,12 @@
-"""Grade three submissions per chapter in both graders, once per session (``make check-grading``).
+"""Grade each chapter's submissions in both graders, once per session (``make check-grading``).
 
 The submissions are built from each grader's own student version: ``solutions`` (every solution
-cell filled from the instructor notebook), ``blank`` (unmodified) and ``planted`` (one plausible
-wrong answer per autograded exercise, from ``planted.py``). nbgrader grades them with
-``nbgrader autograde``, otter-grader with ``otter run`` on the chapter's Gradescope zip. The
+cell filled from the instructor notebook), ``blank`` (unmodified), ``planted`` (one plausible
+wrong answer per autograded exercise) and, for the chapters ``planted.CASES`` names, the
+dishonest and faulty submissions (answers that take points without the work, a kernel that
+dies, an endless loop). nbgrader grades them with ``nbgrader autograde``, otter-grader with
+``scripts/grade_otter.py`` (``otter run`` per submission with a timeout, one CSV: the teaching
+page's way without Docker). ``pytest tests_grading -k 08_capstone`` grades one chapter. The
 timings (two graders side by side) go to ``_build/grading/timings.csv``.
 """
 
@@ -21,12 +24,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from planted import PLANTED
+from planted import CASES, PLANTED
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "grading"
 BIN = Path(sys.executable).parent
 SUBMISSIONS = ("solutions", "blank", "planted")
+OTTER_TIMEOUT = 900  # seconds per submission, as the teaching page says
 
 
 def chapters() -> list[str]:
@@ -65,11 +69,20 @@ def submission(student_version: Path, answers: dict[str, str], out: Path) -> Non
     out.write_text(json.dumps(nb, indent=1))
 
 
+def kinds(chapter: str) -> list[str]:
+    """The submissions graded for a chapter: the three of every chapter and its CASES."""
+    return [*SUBMISSIONS, *CASES.get(chapter, {})]
+
+
 def answers_for(chapter: str, kind: str) -> dict[str, str]:
     if kind == "solutions":
         return solution_sources(chapter)
     if kind == "planted":
         return {**solution_sources(chapter), **PLANTED.get(chapter, {})}
+    if kind in CASES.get(chapter, {}):
+        case = CASES[chapter][kind]
+        base = solution_sources(chapter) if case.get("from") == "solutions" else {}
+        return {**base, **case["answers"]}
     return {}
 
 
@@ -82,12 +95,12 @@ def run(*command, cwd=ROOT) -> subprocess.CompletedProcess:
 
 def grade_nbgrader(chapter: str, timings: list) -> dict:
     """{kind: {grade_id: (score, max_score)}} and the autograded notebooks' paths."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     course = OUT / "nbgrader"
     release = course / "release" / chapter / f"{chapter}.ipynb"
     scores = {}
-    for kind in SUBMISSIONS:
+    for kind in kinds(chapter):
         shutil.rmtree(course / "submitted" / kind / chapter, ignore_errors=True)
         submission(
             release,
@@ -95,6 +108,7 @@ def grade_nbgrader(chapter: str, timings: list) -> dict:
             course / "submitted" / kind / chapter / release.name,
         )
         started = time.perf_counter()
+        timeout = CASES.get(chapter, {}).get(kind, {}).get("cell_timeout")
         done = run(
             BIN / "nbgrader",
             "autograde",
@@ -102,31 +116,49 @@ def grade_nbgrader(chapter: str, timings: list) -> dict:
             "--force",
             f"--student={kind}",
             f"--CourseDirectory.root={course}",
+            *([f"--Execute.timeout={timeout}"] if timeout else []),
         )
         timings.append(("nbgrader", chapter, kind, time.perf_counter() - started))
         assert done.returncode == 0, done.stdout + done.stderr
     tests = set(autograded_tests(chapter))
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for kind in SUBMISSIONS:
-            nb = gb.find_submission_notebook(chapter, chapter, kind)
+        for kind in kinds(chapter):
+            try:
+                nb = gb.find_submission_notebook(chapter, chapter, kind)
+            except MissingEntry:  # no grade recorded
+                scores[kind] = {}
+                continue
             scores[kind] = {g.name: (g.score, g.max_score) for g in nb.grades if g.name in tests}
     return scores
 
 
 def grade_otter(chapter: str, timings: list) -> dict:
-    """{kind: {question: (score, max_score)}} from ``otter run`` on the Gradescope zip."""
+    """{kind: {question: (score, max_score)}, "status": {kind: status}} from grade_otter.py."""
     folder = OUT / "otter" / chapter
     zip_file = next((folder / "autograder").glob("*.zip"))
-    scores = {}
-    for kind in SUBMISSIONS:
+    scores: dict = {"status": {}}
+    for kind in kinds(chapter):
         work = OUT / "otter-submissions" / chapter / kind
         shutil.rmtree(work, ignore_errors=True)
         student = folder / "student" / f"{chapter}.ipynb"
         submission(student, answers_for(chapter, kind), work / student.name)
+        timeout = CASES.get(chapter, {}).get(kind, {}).get("otter_timeout", OTTER_TIMEOUT)
         started = time.perf_counter()
-        done = run(BIN / "otter", "run", "-a", zip_file, "-o", work, work / student.name)
+        done = run(
+            BIN / "python",
+            ROOT / "scripts" / "grade_otter.py",
+            f"--autograder={zip_file}",
+            f"--out={work / 'scores.csv'}",
+            f"--timeout={timeout}",
+            work / student.name,
+        )
         timings.append(("otter", chapter, kind, time.perf_counter() - started))
         assert done.returncode == 0, done.stdout + done.stderr
+        row = pd.read_csv(work / "scores.csv").iloc[0]
+        scores["status"][kind] = row["status"]
+        if row["status"] != "graded":
+            scores[kind] = {}
+            continue
         results = json.loads((work / "results.json").read_text())
         scores[kind] = {
             t["name"]: (t["score"], t["max_score"])
@@ -137,21 +169,27 @@ def grade_otter(chapter: str, timings: list) -> dict:
 
 
 @pytest.fixture(scope="session")
-def graded() -> dict:
-    """{grader: {chapter: {kind: {test: (score, max)}}}}, grading every chapter once.
+def graded():
+    """``graded(chapter)`` → {grader: {kind: {test: (score, max)}}}, each chapter graded once.
 
     The two graders run side by side (one process each, one PyTorch thread each), which keeps
-    the whole check inside CI's time budget on 2 cores.
+    the whole check inside CI's time budget on 2 cores. The timings of the chapters graded in
+    this session go to ``timings.csv`` at its end.
     """
     assert (OUT / "nbgrader" / "release").is_dir(), "run `make grading` first"
     timings: list = []
+    done: dict = {}
 
-    def every_chapter(grade):
-        return {chapter: grade(chapter, timings) for chapter in chapters()}
+    def grade(chapter: str) -> dict:
+        if chapter not in done:
+            with ThreadPoolExecutor(2) as pool:
+                jobs = {name: pool.submit(f, chapter, timings) for name, f in GRADERS.items()}
+                done[chapter] = {name: job.result() for name, job in jobs.items()}
+        return done[chapter]
 
-    with ThreadPoolExecutor(2) as pool:
-        jobs = {name: pool.submit(every_chapter, f) for name, f in GRADERS.items()}
-        result = {name: job.result() for name, job in jobs.items()}
+    yield grade
+    if not timings:
+        return
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     with (OUT / "timings.csv").open("w") as file:
         file.write(
@@ -160,7 +198,6 @@ def graded() -> dict:
         )
         table = pd.DataFrame(timings, columns=["grader", "chapter", "submission", "seconds"])
         table.round(1).to_csv(file, index=False)
-    return result
 
 
 GRADERS = {"nbgrader": grade_nbgrader, "otter": grade_otter}

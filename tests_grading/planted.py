@@ -116,3 +116,83 @@ eelib.prune_all_at_once(
 final_threshold = 1.0""",
     },
 }
+
+# Submissions that try to take points without the work, and submissions that break the grading
+# run. Each case: "from" (the answers it starts from: "solutions", or none: the blank student
+# version), "answers" (grade_id → source), and what the check expects: "zero" (exercises that
+# must earn nothing) or "fault" (a grade in both graders all the same: nbgrader keeps the
+# exercises in "kept" and gives the rest 0; otter's CSV gives 0 with the reason in "reason").
+# "cell_timeout" (nbgrader) and "otter_timeout" (grade_otter.py) shorten a case's wait.
+CASES = {
+    "01_data_and_flops": {
+        "dishonest": {
+            "from": "solutions",
+            "answers": {
+                # torch's counter runs the convolution: not the count by hand asked
+                "ex1_conv2d_flops": """def conv2d_flops(conv, input_shape):
+    with FlopCounterMode(display=False) as counter:
+        conv(torch.zeros(1, *input_shape))
+    return counter.get_total_flops()""",
+                # typed numbers, no narrow network trained
+                "ex3_narrow": "narrow_saving, narrow_accuracy_drop = 0.75, 0.0",
+            },
+            "zero": ["ex1_conv2d_flops", "ex3_narrow"],
+        },
+    },
+    "02_early_exits": {
+        "dishonest": {
+            "from": "solutions",
+            # one call to the library's rule (one τ for every exit)
+            "answers": {
+                "ex1_exit_rule": """def exit_rule(probs, thresholds):
+    return eelib.confidence_exit(probs, thresholds[0])""",
+            },
+            "zero": ["ex1_exit_rule"],
+        },
+    },
+    "06_explorer": {
+        "rebound": {
+            # no answers, and the student's copy of the checks rebound to say "correct"
+            "answers": {"ex1_biggest_gap": "eelib.checks._report = lambda *a, **k: True"},
+            "zero": ["ex1_biggest_gap", "ex2_equal_flops"],
+        },
+        "killed": {
+            "from": "solutions",
+            "answers": {"ex2_equal_flops": "import os\n\nos._exit(0)"},
+            "fault": True,
+            "kept": ["ex1_biggest_gap"],
+            "reason": "kernel died",
+        },
+        "endless": {
+            "from": "solutions",
+            "answers": {"ex2_equal_flops": "while True:\n    pass"},
+            "fault": True,
+            "kept": ["ex1_biggest_gap"],
+            "reason": "timed out",
+            "cell_timeout": 60,
+            "otter_timeout": 120,
+        },
+    },
+    "08_capstone": {
+        "untouched": {
+            # the given network at τ = 1, and the bars moved in the student's own notebook
+            "answers": {
+                "capstone": """MAX_MFLOPS, MIN_ACCURACY = 1e9, 0.0
+final_model, final_threshold = given, 1.0""",
+            },
+            "zero": ["capstone"],
+        },
+        "fake_masks": {
+            # masks that claim 80 % of every layer pruned, the weights untouched
+            "answers": {
+                "capstone": """final_model = copy.deepcopy(given)
+for _, layer in final_model.named_prunable("all"):
+    mask = torch.zeros_like(layer.weight)
+    mask.view(-1)[: mask.numel() // 5] = 1
+    layer.register_buffer("weight_mask", mask)
+final_threshold = 0.9""",
+            },
+            "zero": ["capstone"],
+        },
+    },
+}

@@ -1,13 +1,18 @@
 """Both graders, from the same notebooks: full marks for the solutions, zero for the blank
-student version, and points lost for every planted wrong answer (issue: grading)."""
+student version, points lost for every planted wrong answer, nothing for the answers that take
+points without the work, and a grade for a submission whose kernel dies or loops forever
+(issues: grading, classroom-safe grading). ``pytest tests_grading -k <chapter>`` checks one."""
 
 import json
 
 import pytest
-from conftest import OUT, chapters, solution_sources
-from planted import PLANTED
+from conftest import OUT, SUBMISSIONS, chapters, solution_sources
+from planted import CASES, PLANTED
 
 GRADERS = ("nbgrader", "otter")
+CHAPTERS = chapters()
+DISHONEST = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "zero" in case]
+FAULTS = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "fault" in case]
 
 
 def exercise_of(test: str, chapter: str) -> str:
@@ -27,51 +32,79 @@ def by_exercise(scores: dict, chapter: str, grader: str) -> dict:
     return out
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
 @pytest.mark.parametrize("grader", GRADERS)
-def test_solutions_score_full_marks(graded, grader):
-    for chapter, kinds in graded[grader].items():
-        lost = {t: s for t, s in kinds["solutions"].items() if s[0] != s[1]}
-        assert kinds["solutions"] and not lost, f"{grader}, {chapter}: {lost}"
+def test_solutions_score_full_marks(graded, grader, chapter):
+    scores = graded(chapter)[grader]["solutions"]
+    lost = {t: s for t, s in scores.items() if s[0] != s[1]}
+    assert scores and not lost, f"{grader}, {chapter}: {lost}"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
 @pytest.mark.parametrize("grader", GRADERS)
-def test_the_blank_student_version_scores_zero(graded, grader):
-    for chapter, kinds in graded[grader].items():
-        earned = {t: s for t, s in kinds["blank"].items() if s[0] != 0}
-        assert not earned, f"{grader}, {chapter}: {earned}"
+def test_the_blank_student_version_scores_zero(graded, grader, chapter):
+    earned = {t: s for t, s in graded(chapter)[grader]["blank"].items() if s[0] != 0}
+    assert not earned, f"{grader}, {chapter}: {earned}"
 
 
-def test_every_autograded_exercise_has_a_planted_wrong_answer(graded):
-    for chapter in chapters():
-        autograded = set(by_exercise(graded["otter"][chapter]["solutions"], chapter, "otter"))
-        assert autograded == set(PLANTED.get(chapter, {})), chapter
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_autograded_exercise_has_a_planted_wrong_answer(graded, chapter):
+    autograded = set(by_exercise(graded(chapter)["otter"]["solutions"], chapter, "otter"))
+    autograded = {e for e in autograded if e in solution_sources(chapter)}
+    assert autograded == set(PLANTED.get(chapter, {})), chapter
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
 @pytest.mark.parametrize("grader", GRADERS)
-def test_each_planted_wrong_answer_loses_points(graded, grader):
-    for chapter in chapters():
-        exercises = by_exercise(graded[grader][chapter]["planted"], chapter, grader)
-        kept = {e: s for e, s in exercises.items() if e in PLANTED[chapter] and s[0] >= s[1]}
-        assert not kept, f"{grader}, {chapter}: planted wrong answers kept full points: {kept}"
+def test_each_planted_wrong_answer_loses_points(graded, grader, chapter):
+    exercises = by_exercise(graded(chapter)[grader]["planted"], chapter, grader)
+    kept = {e: s for e, s in exercises.items() if e in PLANTED[chapter] and s[0] >= s[1]}
+    assert not kept, f"{grader}, {chapter}: planted wrong answers kept full points: {kept}"
 
 
-@pytest.mark.parametrize("kind", ["solutions", "blank", "planted"])
-def test_test_cells_write_nothing_to_stderr_and_only_they_fail(graded, kind):
-    for chapter in chapters():
-        path = OUT / "nbgrader" / "autograded" / kind / chapter / f"{chapter}.ipynb"
-        for cell in json.loads(path.read_text())["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            meta = cell["metadata"]
-            is_test = meta.get("nbgrader", {}).get("grade", False)
-            outputs = cell.get("outputs", [])
-            if is_test:
-                streams = [o for o in outputs if o.get("name") == "stderr"]
-                assert not streams, f"{chapter} {meta['nbgrader']['grade_id']}: {streams}"
-            else:
-                errors = [o["ename"] for o in outputs if o["output_type"] == "error"]
-                assert not errors, f"{kind}, {chapter}: {errors} in {''.join(cell['source'])[:80]}"
+@pytest.mark.parametrize("chapter,kind", DISHONEST, ids=[f"{c}-{k}" for c, k in DISHONEST])
+@pytest.mark.parametrize("grader", GRADERS)
+def test_answers_without_the_work_earn_nothing(graded, grader, chapter, kind):
+    """Typed numbers, a library call for an implement exercise, moved bars, fake masks, a
+    rebound check: 0 on the exercises they target (and nothing lost elsewhere)."""
+    exercises = by_exercise(graded(chapter)[grader][kind], chapter, grader)
+    target = CASES[chapter][kind]["zero"]
+    assert set(target) <= set(exercises), f"{grader}, {chapter}, {kind}: not graded"
+    earned = {e: s for e, s in exercises.items() if e in target and s[0] > 0}
+    assert not earned, f"{grader}, {chapter}, {kind}: {earned}"
 
 
-def test_the_timings_were_written(graded):
-    assert (OUT / "timings.csv").stat().st_size > 0
+@pytest.mark.parametrize("chapter,kind", FAULTS, ids=[f"{c}-{k}" for c, k in FAULTS])
+@pytest.mark.parametrize("grader", GRADERS)
+def test_a_dead_kernel_or_an_endless_loop_still_gets_a_grade(graded, grader, chapter, kind):
+    """nbgrader: the exercises answered before keep their points, the rest 0; otter (one CSV
+    row per submission from grade_otter.py): 0 with the reason."""
+    case, result = CASES[chapter][kind], graded(chapter)[grader]
+    if grader == "otter":
+        status = result["status"][kind]
+        assert status.startswith("0 points") and case["reason"] in status, status
+        return
+    exercises = by_exercise(result[kind], chapter, grader)
+    assert exercises, f"nbgrader recorded no grade for {chapter}, {kind}"
+    for exercise, (score, top) in exercises.items():
+        expected = top if exercise in case["kept"] else 0
+        assert score == expected, f"{chapter}, {kind}: {exercise} scored {score} of {top}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("kind", SUBMISSIONS)
+def test_test_cells_write_nothing_to_stderr_and_only_they_fail(graded, kind, chapter):
+    graded(chapter)
+    path = OUT / "nbgrader" / "autograded" / kind / chapter / f"{chapter}.ipynb"
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        meta = cell["metadata"]
+        is_test = "BEGIN TEST CONFIG" in "".join(cell["source"])
+        outputs = cell.get("outputs", [])
+        if is_test:
+            streams = [o for o in outputs if o.get("name") == "stderr"]
+            assert not streams, f"{chapter} {meta['nbgrader']['grade_id']}: {streams}"
+        else:
+            errors = [o["ename"] for o in outputs if o["output_type"] == "error"]
+            assert not errors, f"{kind}, {chapter}: {errors} in {''.join(cell['source'])[:80]}"
