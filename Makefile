@@ -2,14 +2,18 @@
 # `make grading` writes both graders' versions of every chapter to _build/grading/ (nbgrader's
 # release, otter's student notebooks and Gradescope zips; _build/grading/student/ for a plain
 # hand-out); `make check-grading` grades solutions, blank and wrong answers in both graders.
+# `make learner` writes the learner's notebooks (no answers, no grading markup); `make
+# book-student` builds the student edition of the book for a graded class (book/teaching.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 GRADING := _build/grading
+LEARNER := _build/learner
+STUDENT_BOOK := _build/student
 
-.PHONY: test lint book check-book grading check-grading student setup clean
+.PHONY: test lint book check-book grading check-grading student setup clean learner book-student
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,14 +50,35 @@ check-grading: grading
 # plotly.js for the explorer's static figure (chapter 6), served from the book's _static folder.
 PLOTLY_JS = $(shell $(BIN)/python -c "import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js')" 2>/dev/null)
 
-book: $(STAMP)
+# The public book keeps the solutions behind toggles; its download button gives the learner's
+# notebook (copied over the page's source), as its launch buttons do (the `learner` branch).
+book: learner
 	mkdir -p _static && cp "$(PLOTLY_JS)" _static/plotly.min.js
 	$(BIN)/jupyter-book build . $(BOOKFLAGS)
+	cp $(LEARNER)/notebooks/*.ipynb _build/html/_sources/notebooks/
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
+
+learner: $(STAMP)
+	$(BIN)/python scripts/make_learner.py $(LEARNER)
+
+# The student edition: the learner's notebooks, no teaching page; its HTML in _build/student/html.
+book-student: learner
+	mkdir -p _static && cp "$(PLOTLY_JS)" _static/plotly.min.js
+	$(BIN)/python scripts/make_student_book.py $(LEARNER) $(STUDENT_BOOK)/source
+	$(BIN)/jupyter-book build $(STUDENT_BOOK)/source $(BOOKFLAGS)
+	rm -rf $(STUDENT_BOOK)/html && mv $(STUDENT_BOOK)/source/_build/html $(STUDENT_BOOK)/html
+	@echo "Open the student edition: file://$(CURDIR)/$(STUDENT_BOOK)/html/index.html"
 
 # Reads the built book: launch links, code width, the static explorer in headless Chromium.
 check-book: $(STAMP)
 	$(BIN)/python -m pytest tests_book
 
+# Deletes what the builds write, but keeps a class's grading: nbgrader's gradebook.db and its
+# submitted/, autograded/ and feedback/ folders (book/teaching.md says so).
+KEEP := gradebook.db submitted autograded feedback
 clean:
-	rm -rf _build _static/plotly.min.js
+	rm -f _static/plotly.min.js
+	test ! -d _build || find _build -mindepth 1 -maxdepth 1 ! -name grading -exec rm -rf {} +
+	test ! -d $(GRADING) || find $(GRADING) -mindepth 1 -maxdepth 1 ! -name nbgrader -exec rm -rf {} +
+	test ! -d $(GRADING)/nbgrader || find $(GRADING)/nbgrader -mindepth 1 -maxdepth 1 \
+	  $(foreach k,$(KEEP),! -name $(k)) -exec rm -rf {} +

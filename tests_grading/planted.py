@@ -25,10 +25,11 @@ narrow_accuracy_drop = 3.0""",
     },
     "02_early_exits": {
         # > where ≥ is asked at the threshold
-        "ex1_exit_rule": """def exit_rule(probs, threshold):
-    confident = probs.max(dim=2).values > threshold
-    confident[-1] = True
-    return confident.int().argmax(dim=0)""",
+        "ex1_exit_rule": """def exit_rule(probs, thresholds):
+    taus = torch.tensor(thresholds, dtype=probs.dtype)[:, None]
+    confident = probs[:-1].max(dim=2).values > taus
+    last = torch.ones_like(confident[:1])
+    return torch.cat([confident, last]).int().argmax(dim=0)""",
         # the final exit's accuracy, not the first exit's
         "ex2_tau_zero": "tau_zero_guess = 100 * exit_acc[-1].item()",
         # the share of FLOPs kept, not saved

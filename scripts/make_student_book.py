@@ -1,0 +1,64 @@
+"""Stage the student edition of the book (``make book-student``) for ``jupyter-book build``.
+
+Usage: ``python scripts/make_student_book.py LEARNER SOURCE``: writes to ``SOURCE`` (default
+``_build/student/source``) the book's configuration, pages and data, with
+
+- the learner's notebooks from ``LEARNER/notebooks`` (``make learner``) in place of the
+  instructor notebooks: no solution, model answer, rubric or hidden test;
+- no teaching page: it leaves the table of contents, and the sentences that point to it go.
+
+``make book-student`` then builds ``SOURCE`` and moves its HTML to ``_build/student/html``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHING = re.compile(r"[^.\n]*(?:\n[^.\n]*)*\{doc\}`(?:\.\./book/)?teaching`[^.]*\.")
+COPIED = ["_config.yml", "book", "_static", "benchmarks", "results", "eelib"]
+
+
+def without_teaching(text: str) -> str:
+    """``text`` without the sentences that link to the teaching page."""
+    return TEACHING.sub("", text)
+
+
+def stage(learner: Path, source: Path) -> None:
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    for name in COPIED:
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(path, source / name)
+    (source / "book" / "teaching.md").unlink()
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for part in toc["parts"]:
+        part["chapters"] = [c for c in part["chapters"] if c["file"] != "book/teaching"]
+    toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
+    (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    intro = source / "book" / "intro.md"
+    intro.write_text(without_teaching(intro.read_text()))
+    (source / "notebooks").mkdir()
+    for path in sorted((learner / "notebooks").glob("*.ipynb")):
+        (source / "notebooks" / path.name).write_text(without_teaching(path.read_text()))
+
+
+def main(learner: str = "_build/learner", source: str = "_build/student/source") -> int:
+    if not (ROOT / learner / "notebooks").is_dir():
+        print(f"error: no learner's notebooks in {learner}/notebooks (run make learner)")
+        return 2
+    stage(ROOT / learner, ROOT / source)
+    print(f"staged the student edition in {source}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,53 @@
+"""The teacher's pack works as written: every ```bash block of book/teaching.md, in order, run
+from a fresh clone of the repository (issue: classroom-safe grading).
+
+The clone borrows the course's ``.venv`` (a symlink, its stamp kept fresh), so the page's
+``make setup`` finds it built instead of installing everything again; every other command runs as
+the page gives it: ``make grading``, nbgrader's autograde, feedback and export of a submission,
+``scripts/grade_otter.py`` on one, the check for tampering and ``make clean``. The Docker command
+(a ```text block) is not run: this machine has no Docker engine.
+"""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "book" / "teaching.md"
+
+
+def commands() -> list[str]:
+    """The page's ```bash blocks, in order."""
+    return re.findall(r"^```bash\n(.*?)^```", PAGE.read_text(), re.S | re.M)
+
+
+def test_the_page_gives_the_whole_loop_as_commands():
+    script = "\n".join(commands())
+    for step in ("make grading", "nbgrader autograde", "grade_otter.py", "make clean"):
+        assert step in script, step
+
+
+def test_every_command_on_the_teaching_page_runs_from_a_fresh_clone(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    (clone / ".venv").symlink_to(ROOT / ".venv")
+    (ROOT / ".venv" / ".installed").touch()  # newer than the clone's requirements: no reinstall
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + "\n".join(commands())],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    grades = pd.read_csv(clone / "grades.csv")
+    assert list(grades["student_id"]) == ["ada"], grades
+    scores = pd.read_csv(clone / "scores.csv")
+    assert list(scores["student"]) == ["ada"] and scores["status"].iloc[0] == "graded", scores
+    nbgrader = clone / "_build" / "grading" / "nbgrader"
+    assert (nbgrader / "submitted" / "ada").is_dir() and not (nbgrader / "release").exists()
