@@ -33,11 +33,16 @@ from .results import (
 
 GRIDS = ("linear", "log")
 CHOICES = ("test", "validation")
+EXTENTS = ("covered", "first-top", "last-top")
+PAIRINGS = ("shared", "pair")
 HEADLINE_MAX_SPARSITY = 0.95
 """Targets above this are stress tests: reported on their own, outside the headline verdicts."""
 HEADLINE = {
     "grid": "linear",
     "choose": "test",
+    "extent": "covered",
+    "pairing": "shared",
+    "exclude_collapsed": False,
     "stress": False,
     "confidence": 0.95,
     "margin": 1.0,
@@ -165,57 +170,102 @@ def _summary(frame: pd.DataFrame, by: list[str], column: str, confidence: float)
     return pd.DataFrame(rows, columns=[*by, "mean", "low", "high", "seeds"])
 
 
-def _paired_runs(results: pd.DataFrame, column: str):
-    """Per target sparsity both strategies were run at, each seed's two curves and a shared range.
+def _paired_runs(results: pd.DataFrame):
+    """Per target sparsity both strategies were run at, each seed's pair of curves.
 
-    Yields ``(sparsity, low, high, pairs)``: ``pairs`` is a list of ``(seed, all-at-once curve,
-    ordered curve)``; ``low`` and ``high`` bound the range of ``column`` that every one of those
-    curves covers (the largest minimum and the smallest maximum).
+    Yields ``(sparsity, pairs)``: ``pairs`` is a list of ``(seed, all-at-once curve, ordered
+    curve)``.
     """
     one, two = (
         dict(list(results[results["strategy"] == s].groupby(["sparsity", "seed"])))
         for s in STRATEGIES
     )
     for target in sorted({s for s, _ in one} & {s for s, _ in two}):
-        pairs = [
-            (seed, one[t, seed], two[t, seed])
-            for t, seed in one
-            if t == target and (t, seed) in two
-        ]
-        curves = [c for _, a, b in pairs for c in (a, b)]
         yield (
             target,
-            max(c[column].min() for c in curves),
-            min(c[column].max() for c in curves),
-            pairs,
+            [
+                (seed, one[t, seed], two[t, seed])
+                for t, seed in one
+                if t == target and (t, seed) in two
+            ],
         )
 
 
-def frontier_gaps(
-    results: pd.DataFrame, points: int = 50, grid: str = "linear", choose: str = "test"
-) -> pd.DataFrame:
-    """Each strategy's best accuracy within each budget of a shared FLOPs grid, per seed.
+def _covered(curves, column: str) -> tuple[float, float]:
+    """The range of ``column`` every curve covers: the largest minimum, the smallest maximum."""
+    return max(c[column].min() for c in curves), min(c[column].max() for c in curves)
 
-    For each target sparsity the grid is ``points`` budgets evenly spaced over the FLOPs range
-    every run at that sparsity covers (both strategies, all seeds), so seeds can be averaged per
-    budget. ``grid="linear"`` spaces them evenly in FLOPs, as the paper's axes do (the headline);
+
+def _top_cost(curve: pd.DataFrame, choose: str) -> float:
+    """The FLOPs at which the curve's frontier first reaches its top accuracy (it is flat after)."""
+    return float(pareto_frontier(_selector(curve, choose))["flops"].iloc[-1])
+
+
+def budget_range(curves, choose: str = "test", extent: str = "covered") -> tuple[float, float]:
+    """The FLOPs range a budget grid spans over some trade-off curves (mean FLOPs per sample).
+
+    Args:
+        curves: trade-off curves (rows with ``flops`` and ``accuracy``; with
+            ``choose="validation"``, ``val_flops`` and ``val_accuracy``).
+        choose: as in :func:`best_accuracy_within`; the range is in that choice's FLOPs.
+        extent: ``"covered"`` — from the largest minimum to the smallest maximum, the range every
+            curve covers (the headline); ``"first-top"`` — the same start, ending where the first
+            of the curves' frontiers reaches its top accuracy, so that every frontier is still
+            rising on the grid; ``"last-top"`` — ending where the last of them reaches its top,
+            past which every frontier is flat and a gap only repeats the difference of their
+            tops. Neither goes beyond ``"covered"``'s end.
+
+    Returns:
+        ``(low, high)`` with ``low <= high``.
+
+    Raises:
+        ValueError: an unknown extent or choice.
+    """
+    if extent not in EXTENTS:
+        raise ValueError(f"extent is one of {', '.join(EXTENTS)}, got {extent!r}")
+    low, high = _covered(curves, "flops" if choose == "test" else "val_flops")
+    if extent != "covered":
+        tops = [_top_cost(c, choose) for c in curves]
+        high = min(high, min(tops) if extent == "first-top" else max(tops))
+    return low, max(low, high)
+
+
+def frontier_gaps(
+    results: pd.DataFrame,
+    points: int = 50,
+    grid: str = "linear",
+    choose: str = "test",
+    extent: str = "covered",
+    pairing: str = "shared",
+) -> pd.DataFrame:
+    """Each strategy's best accuracy within each budget of a FLOPs grid, per seed.
+
+    For each target sparsity the grid is ``points`` budgets over :func:`budget_range` of the
+    curves (``extent`` says where it ends). ``pairing="shared"`` (the headline) gives one grid
+    to every run at that sparsity (both strategies, all seeds), so seeds can be averaged per
+    budget; ``"pair"`` gives each seed's pair of runs a grid over its own two curves.
+    ``grid="linear"`` spaces the budgets evenly in FLOPs, as the paper's axes do (the headline);
     ``"log"`` evenly in log FLOPs, which weighs the cheap end, where an early-exit network's
     operating points crowd, more. ``choose`` as in :func:`best_accuracy_within`.
 
     Columns: ``sparsity``, ``seed``, ``budget`` (mean FLOPs per sample), ``all-at-once`` and
     ``ordered`` (best accuracy, fractions) and ``gap`` (all at once − ordered, accuracy points).
+    Empty when no target has runs of both strategies.
 
     Raises:
-        ValueError: an unknown grid or choice.
+        ValueError: an unknown grid, choice, extent or pairing.
     """
     if grid not in GRIDS:
         raise ValueError(f"grid is one of {', '.join(GRIDS)}, got {grid!r}")
+    if pairing not in PAIRINGS:
+        raise ValueError(f"pairing is one of {', '.join(PAIRINGS)}, got {pairing!r}")
     spaced = np.linspace if grid == "linear" else np.geomspace
-    column = "flops" if choose == "test" else "val_flops"
     rows = []
-    for target, low, high, pairs in _paired_runs(results, column):
-        budgets = spaced(low, high, points)
+    for target, pairs in _paired_runs(results):
+        shared = budget_range([c for _, a, b in pairs for c in (a, b)], choose, extent)
         for seed, one, two in pairs:
+            low, high = shared if pairing == "shared" else budget_range([one, two], choose, extent)
+            budgets = spaced(low, high, points)
             a = best_accuracy_within(one, budgets, choose)
             b = best_accuracy_within(two, budgets, choose)
             rows.append(
@@ -230,7 +280,8 @@ def frontier_gaps(
                     }
                 )
             )
-    return pd.concat(rows, ignore_index=True)
+    columns = ["sparsity", "seed", "budget", *STRATEGIES, "gap"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
 def gap_by_budget(
@@ -289,8 +340,8 @@ def flops_savings(
     """
     column = "accuracy" if choose == "test" else "val_accuracy"
     rows = []
-    for target, low, high, pairs in _paired_runs(results, column):
-        levels = np.linspace(low, high, points)
+    for target, pairs in _paired_runs(results):
+        levels = np.linspace(*_covered([c for _, a, b in pairs for c in (a, b)], column), points)
         for seed, one, two in pairs:
             mine = levels[levels >= floor[seed]] if floor is not None else levels
             saving = 1 - _flops_to_reach(one, mine, choose) / _flops_to_reach(two, mine, choose)
@@ -367,6 +418,94 @@ def _per_seed(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame.groupby(["seed", "sparsity"])[column].mean().groupby("seed").mean()
 
 
+def equivalence(values, margin: float, confidence: float = 0.95) -> float:
+    """p-value of the two one-sided t-tests (TOST) that the mean of ``values`` lies in ±``margin``.
+
+    The null hypotheses are mean ≤ −margin and mean ≥ +margin; the p-value is the larger of the
+    two one-sided p-values (Schuirmann, 1987; ``scipy.stats.ttest_1samp``). Equivalence is shown
+    at level (1 − ``confidence``) / 2 per test exactly when the ``confidence`` interval of
+    :func:`interval` lies inside ±margin, so :func:`verdicts` decides claim B with the same
+    interval the other claims use. NaN with fewer than 2 values; 0 or 1 when all values are equal
+    (inside or outside the margin).
+
+    Args:
+        values: one number per seed (NaNs dropped), in the margin's unit.
+        margin: the equivalence margin, > 0 (the course's choice: the paper gives none).
+        confidence: as in :func:`interval`.
+
+    Raises:
+        ValueError: a margin ≤ 0 or a confidence outside (0, 1).
+    """
+    from scipy import stats
+
+    if not margin > 0:
+        raise ValueError(f"margin must be positive (in the values' unit), got {margin!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence is a fraction in (0, 1), e.g. 0.95; got {confidence!r}")
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return np.nan
+    if np.ptp(values) == 0:
+        return 0.0 if abs(values[0]) < margin else 1.0
+    above = stats.ttest_1samp(values, -margin, alternative="greater").pvalue
+    below = stats.ttest_1samp(values, margin, alternative="less").pvalue
+    return float(max(above, below))
+
+
+def saving_summary(
+    results: pd.DataFrame, points: int = 50, confidence: float = 0.95, choose: str = "test"
+) -> dict:
+    """The FLOPs saving of all at once at equal accuracy, summarised the way fixed beforehand.
+
+    Only pairs of networks with no collapsed layer count (:func:`select`). Per seed, the saving
+    (:func:`flops_savings`) is averaged over the accuracy levels every run at a target reaches,
+    then over the targets; the summary is the mean over seeds with its ``confidence`` interval —
+    a number fixed before looking, unlike the largest of many cells, which is reported beside
+    it as what it is.
+
+    Returns:
+        ``mean``, ``low``, ``high`` (fractions: 0.15 = 15 % fewer FLOPs), ``seeds``, ``max`` (the
+        largest mean saving of any (target, accuracy level) cell), ``max_accuracy`` and
+        ``max_sparsity`` (where), ``cells`` (how many cells that maximum is taken over); NaN
+        numbers and 0 counts when no intact pair of networks is left.
+    """
+    savings = flops_savings(select(results, exclude_collapsed=True), points, choose)
+    savings = savings.dropna(subset=["saving"])
+    mean, low, high = interval(_per_seed(savings, "saving"), confidence)
+    cells = _summary(savings, ["sparsity", "accuracy"], "saving", confidence).dropna(
+        subset=["mean"]
+    )
+    best = cells.loc[cells["mean"].idxmax()] if len(cells) else None
+    return {
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "seeds": int(savings["seed"].nunique()),
+        "max": np.nan if best is None else float(best["mean"]),
+        "max_accuracy": np.nan if best is None else float(best["accuracy"]),
+        "max_sparsity": np.nan if best is None else float(best["sparsity"]),
+        "cells": len(cells),
+    }
+
+
+def _early_and_deep(results: pd.DataFrame, confidence: float):
+    """Claim C's two numbers: the early exits' mean gap and the final exit's, each ``interval``."""
+    K = num_exits(results)
+    gaps = exit_gaps(results)
+    early = gaps[list(early_exits(K))].mean(axis=1).groupby("seed").mean()
+    return interval(early, confidence), interval(gaps[K].groupby("seed").mean(), confidence)
+
+
+def _claim_c_verdict(early, deep) -> str:
+    return _verdict(
+        min(early[1], deep[1]),
+        max(early[2], deep[2]),
+        early[1] > 0 and deep[2] < 0,
+        early[2] < 0 or deep[1] > 0,
+    )
+
+
 def verdicts(
     results: pd.DataFrame,
     points: int = 50,
@@ -376,6 +515,9 @@ def verdicts(
     choose: str = "test",
     stress: bool = False,
     b_measure: str = "accuracy",
+    extent: str = "covered",
+    pairing: str = "shared",
+    exclude_collapsed: bool = False,
 ) -> pd.DataFrame:
     """A verdict on each of the paper's three claims, with the numbers behind it.
 
@@ -384,24 +526,30 @@ def verdicts(
     headline analysis (:data:`HEADLINE`).
 
     - **A**, all at once is better in general: the frontier gap (all at once − ordered, accuracy
-      points) averaged over the shared FLOPs grid (:func:`frontier_gaps` with ``grid`` and
-      ``choose``). Holds if the interval is above 0, does not hold if below 0, else undecided.
-      ``detail`` adds the largest mean FLOPs saving at equal accuracy among networks with no
-      collapsed layer (:func:`flops_saving`).
+      points) averaged over the budget grid (:func:`frontier_gaps` with ``grid``, ``choose``,
+      ``extent`` and ``pairing``). Holds if the interval is above 0, does not hold if below 0,
+      else undecided. ``detail`` adds the FLOPs saving at equal accuracy
+      (:func:`saving_summary`: its fixed summary, and the largest cell as a maximum over N).
     - **B**, alike at high accuracy, where either frontier reaches the fine-tuned dense final
-      exit's accuracy − ``margin`` points. ``b_measure="accuracy"``: the gap averaged over those
-      budgets; holds if its interval lies inside ±``margin`` points, does not hold if wholly
-      outside. ``"flops"``: the FLOPs saving at equal accuracy over those accuracy levels, in
-      percent; holds inside ±:data:`FLOPS_MARGIN` %, does not hold wholly outside. Undecided
-      otherwise, and when no run reaches that accuracy.
+      exit's accuracy − ``margin`` points: an equivalence test (:func:`equivalence`, two
+      one-sided tests) at the margin, which is the course's choice (the paper gives none).
+      ``b_measure="accuracy"``: the gap averaged over those budgets, alike within ±``margin``
+      points; ``"flops"``: the FLOPs saving at equal accuracy over those accuracy levels, in
+      percent, alike within ±:data:`FLOPS_MARGIN` %. Holds if equivalence is shown (the interval
+      inside the margin), does not hold if the interval lies wholly outside it, else undecided
+      (also when no run reaches that accuracy). ``detail`` gives the TOST p-value and the gap's
+      sign.
     - **C**, all at once is better at the early exits, ordered at the deep ones: per-exit
       accuracy gaps with every sample forced out, the mean over exits 1..⌊K/2⌋ (early,
       :func:`eelib.results.early_exits`) and at the final exit K (deep; the paper: ordered is
       better at exit 7). Holds if the early interval is above 0 and the deep one below 0; does
       not hold if the early one is below 0 or the deep one above 0; else undecided.
+      :func:`claim_c_by_target` gives it per target with each target's collapse count.
 
     Args:
         stress: include targets above :data:`HEADLINE_MAX_SPARSITY` (the stress test).
+        exclude_collapsed: leave out every (target, seed) where a network has a collapsed layer
+            (:func:`select`), for every claim.
         Others: as in :func:`frontier_gaps` and :func:`interval`.
 
     Returns:
@@ -410,21 +558,22 @@ def verdicts(
         :data:`VERDICTS`) and ``detail`` (text with the other numbers).
 
     Raises:
-        ValueError: an unknown grid, choice or B measure, or a confidence outside (0, 1).
+        ValueError: an unknown grid, choice, extent, pairing or B measure, a margin ≤ 0, or a
+            confidence outside (0, 1).
     """
     if b_measure not in ("accuracy", "flops"):
         raise ValueError(f"b_measure is 'accuracy' or 'flops', got {b_measure!r}")
-    results = select(results, stress=stress)
+    results = select(results, stress=stress, exclude_collapsed=exclude_collapsed)
     K = num_exits(results)
-    gaps = frontier_gaps(results, points, grid, choose)
+    gaps = frontier_gaps(results, points, grid, choose, extent, pairing)
     a = interval(_per_seed(gaps, "gap"), confidence)
-    saving = flops_saving(select(results, exclude_collapsed=True), points, confidence, choose)
-    best = saving.loc[saving["mean"].idxmax()] if saving["mean"].notna().any() else None
+    saving = saving_summary(results, points, confidence, choose)
     a_detail = (
-        f"largest mean FLOPs saving at equal accuracy, no collapsed layer: "
-        f"{100 * best['mean']:.1f} % [{100 * best['low']:.1f}, {100 * best['high']:.1f}] (at "
-        f"{100 * best['accuracy']:.1f} % accuracy, sparsity {best['sparsity']:g})"
-        if best is not None
+        f"FLOPs saving at equal accuracy, no collapsed layer, mean over accuracy levels: "
+        f"{100 * saving['mean']:.1f} % [{100 * saving['low']:.1f}, {100 * saving['high']:.1f}]; "
+        f"the largest of {saving['cells']} cells {100 * saving['max']:.1f} % (at "
+        f"{100 * saving['max_accuracy']:.1f} % accuracy, sparsity {saving['max_sparsity']:g})"
+        if saving["cells"]
         else "no accuracy both strategies reach without a collapsed layer"
     )
 
@@ -438,11 +587,9 @@ def verdicts(
         per_seed_b = 100 * _per_seed(high, "saving")
         b_margin, unit = FLOPS_MARGIN, "% FLOPs"
     b = interval(per_seed_b, confidence)
-
-    exit_gap = exit_gaps(results)
-    early_ones = early_exits(K)
-    early = interval(exit_gap[list(early_ones)].mean(axis=1).groupby("seed").mean(), confidence)
-    deep = interval(exit_gap[K].groupby("seed").mean(), confidence)
+    p_b = equivalence(per_seed_b, b_margin, confidence)
+    ahead = "all at once" if b[0] > 0 else "ordered"
+    early, deep = _early_and_deep(results, confidence)
 
     rows = [
         {
@@ -461,16 +608,14 @@ def verdicts(
             "low": b[1],
             "high": b[2],
             "verdict": _verdict(
-                b[1],
-                b[2],
-                -b_margin <= b[1] and b[2] <= b_margin,
-                b[1] > b_margin or b[2] < -b_margin,
+                b[1], b[2], p_b < (1 - confidence) / 2, b[1] > b_margin or b[2] < -b_margin
             ),
             "detail": (
                 f"{'gap' if b_measure == 'accuracy' else 'FLOPs saving'} where accuracy ≥ dense "
                 f"final exit − {margin:g} pt (dense final exit "
                 f"{100 * dense_reference(results).mean():.1f} %), alike within ±{b_margin:g} "
-                f"{unit}; {len(per_seed_b)} seeds reach it"
+                f"{unit} (two one-sided tests, p = {p_b:.3f}); {ahead} ahead on average; "
+                f"{len(per_seed_b)} seeds reach it"
             ),
         },
         {
@@ -479,19 +624,25 @@ def verdicts(
             "mean": early[0],
             "low": early[1],
             "high": early[2],
-            "verdict": _verdict(
-                min(early[1], deep[1]),
-                max(early[2], deep[2]),
-                early[1] > 0 and deep[2] < 0,
-                early[2] < 0 or deep[1] > 0,
-            ),
+            "verdict": _claim_c_verdict(early, deep),
             "detail": (
-                f"exits 1–{early_ones[-1]}: {early[0]:+.1f} pt [{early[1]:+.1f}, {early[2]:+.1f}]; "
-                f"final exit {K}: {deep[0]:+.1f} pt [{deep[1]:+.1f}, {deep[2]:+.1f}]"
+                f"exits 1–{early_exits(K)[-1]}: {early[0]:+.1f} pt [{early[1]:+.1f}, "
+                f"{early[2]:+.1f}]; final exit {K}: {deep[0]:+.1f} pt [{deep[1]:+.1f}, "
+                f"{deep[2]:+.1f}]"
             ),
         },
     ]
     return pd.DataFrame(rows)
+
+
+def _targets(results: pd.DataFrame) -> list[float]:
+    """The target sparsities of the pruned runs, in order."""
+    return sorted(set(results.loc[results["strategy"] != "dense", "sparsity"]))
+
+
+def _at(results: pd.DataFrame, target: float) -> pd.DataFrame:
+    """The dense runs and the runs at one target."""
+    return results[(results["strategy"] == "dense") | (results["sparsity"] == target)]
 
 
 def verdicts_by_target(results: pd.DataFrame, **analysis) -> pd.DataFrame:
@@ -499,49 +650,135 @@ def verdicts_by_target(results: pd.DataFrame, **analysis) -> pd.DataFrame:
 
     Columns: ``sparsity`` and those of :func:`verdicts`; ``analysis`` as :func:`verdicts` takes.
     """
-    tables = []
-    for target in sorted(set(results.loc[results["strategy"] != "dense", "sparsity"])):
-        one = results[(results["strategy"] == "dense") | (results["sparsity"] == target)]
-        table = verdicts(one, **{**analysis, "stress": True})
-        tables.append(table.assign(sparsity=target))
+    tables = [
+        verdicts(_at(results, target), **{**analysis, "stress": True}).assign(sparsity=target)
+        for target in _targets(results)
+    ]
     table = pd.concat(tables, ignore_index=True)
     return table[["sparsity", *(c for c in table.columns if c != "sparsity")]]
 
 
+def claim_c_by_target(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Claim C at each target on its own, with how many seeds' networks collapsed there.
+
+    Columns: ``sparsity``; ``early``, ``early_low``, ``early_high`` (all at once − ordered over
+    exits 1..⌊K/2⌋, points) and ``final``, ``final_low``, ``final_high`` (the final exit);
+    ``verdict`` (claim C's rule, :func:`verdicts`); ``seeds``; ``collapsed all-at-once`` and
+    ``collapsed ordered`` (seeds whose network at that target has a layer ≥ 99 % sparse).
+    """
+    broken = collapsed_layers(results)
+    rows = []
+    for target in _targets(results):
+        early, deep = _early_and_deep(_at(results, target), confidence)
+        row = {"sparsity": target, "early": early[0], "early_low": early[1]}
+        row |= {"early_high": early[2], "final": deep[0], "final_low": deep[1]}
+        row |= {"final_high": deep[2], "verdict": _claim_c_verdict(early, deep)}
+        row["seeds"] = int(exit_gaps(_at(results, target)).index.size)
+        for strategy in STRATEGIES:
+            hit = broken[(broken["strategy"] == strategy) & (broken["sparsity"] == target)]
+            row[f"collapsed {strategy}"] = int(hit["seed"].nunique())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+FIRST = "budget grid ends where the first frontier stops rising"
 ROBUSTNESS_CHOICES = (
-    ("headline: linear grid, swept on test, 50–95 %, 95 % intervals, B within ±1 pt", {}),
+    ("headline: linear grid, covered range, swept on test, targets ≤ 95 %, 95 % intervals", {}),
+    (FIRST, {"extent": "first-top"}),
+    ("budget grid ends where the last frontier stops rising", {"extent": "last-top"}),
+    ("each seed's pair of runs on its own budget range", {"pairing": "pair"}),
     ("budget grid evenly spaced in log FLOPs", {"grid": "log"}),
     ("thresholds chosen on validation, reported on test", {"choose": "validation"}),
+    ("collapsed networks excluded", {"exclude_collapsed": True}),
     ("with the stress target (98 %)", {"stress": True}),
     ("90 % intervals", {"confidence": 0.90}),
     ("B's margin 0.5 pt", {"margin": 0.5}),
     ("B's margin 2 pt", {"margin": 2.0}),
     (f"B as FLOPs at equal accuracy (alike within ±{FLOPS_MARGIN:g} %)", {"b_measure": "flops"}),
+    (f"{FIRST}, each pair on its own range", {"extent": "first-top", "pairing": "pair"}),
+    (f"{FIRST}, log FLOPs", {"extent": "first-top", "grid": "log"}),
+    (f"{FIRST}, chosen on validation", {"extent": "first-top", "choose": "validation"}),
+    (f"{FIRST}, B's margin 2 pt", {"extent": "first-top", "margin": 2.0}),
+    ("collapsed networks excluded, log FLOPs", {"exclude_collapsed": True, "grid": "log"}),
 )
-"""The defensible readings :func:`robustness` tries, each one change from :data:`HEADLINE`."""
+"""The analysis choices :func:`robustness` tries: each one change from :data:`HEADLINE`, then
+pairs of choices that interact (where the grid ends with how it is spaced, paired or chosen, and
+with B's margin; collapsed networks with the grid's spacing). Each target on its own, with and
+without collapsed networks, and protocol variants are added by :func:`robustness`."""
 
 
-def robustness(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
-    """Each claim's verdict under each defensible analysis choice (:data:`ROBUSTNESS_CHOICES`).
+def _row(results: pd.DataFrame, points: int, label: str, kind: str, change: dict) -> dict:
+    table = verdicts(results, points, **{**HEADLINE, **change}).set_index("claim")
+    row = {"choice": label, "kind": kind, "headline": kind == "headline"}
+    for claim, r in table.iterrows():
+        row[claim] = r["verdict"]
+        numbers = f"{r['mean']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
+        row[f"{claim} numbers"] = r["detail"] if claim == "C" else numbers
+    return row
 
-    Each row changes one choice of the headline analysis (:data:`HEADLINE`, the first row) and
-    recomputes :func:`verdicts`; a claim whose verdict is the same in every row does not hang on a
-    choice. A stress-target row is left out when the results have no target above
-    :data:`HEADLINE_MAX_SPARSITY`.
+
+def robustness(
+    results: pd.DataFrame, points: int = 50, protocols: dict | None = None
+) -> pd.DataFrame:
+    """Each claim's verdict under every analysis choice the course makes, and other protocols.
+
+    Rows, each recomputing :func:`verdicts`: the headline analysis (:data:`HEADLINE`, the first
+    row); each choice and pair of choices of :data:`ROBUSTNESS_CHOICES`; each target sparsity on
+    its own (and again with collapsed networks excluded, where a network collapsed); and, for each ``protocols`` entry, the
+    headline analysis of another run's results (an ablation of the protocol, e.g. heads trained
+    to convergence). A stress-target row is left out when the results have no target above
+    :data:`HEADLINE_MAX_SPARSITY`. :func:`robustness_summary` says which rows change a verdict.
+
+    Args:
+        results: the headline run's results table.
+        points: budgets per grid.
+        protocols: label → results table of a protocol variant (same analysis).
 
     Returns:
-        One row per choice: ``choice``, ``headline`` (True for the first row), then per claim X
-        ``X`` (the verdict) and ``X numbers`` (``mean [low, high]``).
+        One row per reading: ``choice`` (its label), ``kind`` (``"headline"``, ``"one
+        change"``, ``"two changes"``, ``"one target"`` or ``"protocol"``), ``headline`` (True
+        for the first row), then per claim X ``X`` (the verdict) and ``X numbers`` (``mean
+        [low, high]``; for C the early exits' and the final exit's).
     """
     stressed = (results["sparsity"] > HEADLINE_MAX_SPARSITY + 1e-9).any()
     rows = []
     for label, change in ROBUSTNESS_CHOICES:
         if change.get("stress") and not stressed:
             continue
-        table = verdicts(results, points, **{**HEADLINE, **change}).set_index("claim")
-        row = {"choice": label, "headline": not change}
-        for claim, r in table.iterrows():
-            row[claim] = r["verdict"]
-            row[f"{claim} numbers"] = f"{r['mean']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
-        rows.append(row)
+        kind = "headline" if not change else "one change" if len(change) == 1 else "two changes"
+        rows.append(_row(results, points, label, kind, change))
+    broken = set(collapsed_layers(results)["sparsity"])
+    for target in _targets(results):
+        for excluded in (False, True) if target in broken else (False,):
+            label = f"only the {target:.0%} target" + (", collapsed excluded" if excluded else "")
+            change = {"stress": True, "exclude_collapsed": excluded}
+            rows.append(_row(_at(results, target), points, label, "one target", change))
+    for label, other in (protocols or {}).items():
+        rows.append(_row(other, points, f"protocol: {label}", "protocol", {}))
+    return pd.DataFrame(rows)
+
+
+def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per claim, whether its headline verdict is the same under every reading of
+    :func:`robustness`, and if not, which readings change it and to what.
+
+    Returns:
+        One row per claim: ``claim``, ``headline`` (its headline verdict), ``steady`` (True when
+        every row agrees), ``changed`` (the number of rows that differ) and ``changes`` (a list
+        of ``(choice, verdict)`` of those rows, in table order).
+    """
+    headline = table[table["headline"]].iloc[0]
+    rows = []
+    for claim in ("A", "B", "C"):
+        differ = table[table[claim] != headline[claim]]
+        changes = list(zip(differ["choice"], differ[claim]))
+        rows.append(
+            {
+                "claim": claim,
+                "headline": headline[claim],
+                "steady": not changes,
+                "changed": len(changes),
+                "changes": changes,
+            }
+        )
     return pd.DataFrame(rows)

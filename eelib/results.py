@@ -91,7 +91,9 @@ def exit_gaps(results: pd.DataFrame) -> pd.DataFrame:
     K = num_exits(results)
     columns = [exit_accuracy_column(k) for k in range(1, K + 1)]
     table = runs(results).set_index(RUN)[columns]
-    one, two = (table.xs(s, level="strategy") for s in STRATEGIES)
+    one, two = (
+        table[table.index.get_level_values("strategy") == s].droplevel(0) for s in STRATEGIES
+    )
     gaps = 100 * (one - two).dropna()
     return gaps.rename(columns=dict(zip(columns, range(1, K + 1))))
 

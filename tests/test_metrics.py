@@ -4,6 +4,7 @@ import pytest
 
 import eelib.results
 from eelib import best_accuracy_within, compare_strategies, metrics
+from eelib.results import RUN as RUN_KEYS
 
 
 def test_best_accuracy_within_a_budget():
@@ -172,8 +173,19 @@ def test_robustness_table_shows_which_verdicts_hang_on_a_choice():
     wide = table.loc["B's margin 2 pt"]
     assert wide["B"] == "undecided", "a gap of 2 ± 0.1 straddles a margin of 2"
     assert set(table.loc[[c for c in table.index if "log" in c][0], ["A", "C"]]) == {"holds"}
-    assert len(table) == len(metrics.ROBUSTNESS_CHOICES)
+    choices = table[table["kind"].isin(["headline", "one change", "two changes"])]
+    assert len(choices) == len(metrics.ROBUSTNESS_CHOICES)
+    targets = table[table["kind"] == "one target"]
+    # one row per target, and a second where a network collapsed (ordered, seed 0, both)
+    assert list(targets.index) == [
+        "only the 90% target",
+        "only the 90% target, collapsed excluded",
+        "only the 98% target",
+        "only the 98% target, collapsed excluded",
+    ]
+    assert table.loc["only the 98% target", "A"] == "does not hold"
     no_stress = metrics.robustness(_results(shift=2.0), points=7)
+    no_stress = no_stress[no_stress["kind"] != "one target"]
     assert len(no_stress) == len(metrics.ROBUSTNESS_CHOICES) - 1, "no stress row without one"
 
 
@@ -217,3 +229,182 @@ def test_claim_b_as_flops_at_equal_accuracy():
     assert metrics.verdicts(cheaper, b_measure="flops").set_index("claim").loc["B", "mean"] == (
         pytest.approx(50.0)
     )
+
+
+# --- the readings of issue-sized choices: where the grid ends, pairing, collapse, B as TOST ---
+
+
+def _flat_early(seeds=(0, 1, 2)):
+    """All at once reaches its top (0.90) at 2 FLOPs and stays flat; ordered rises to 0.90 at 8.
+
+    Over the covered range [1, 8] the two are equal on the flat stretch beyond 8, so where the
+    grid ends decides how large the average lead looks.
+    """
+    frames = []
+    flops = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    curves = {
+        "dense": [0.80, 0.91, 0.91, 0.91, 0.91],
+        "all-at-once": [0.80, 0.90, 0.90, 0.90, 0.90],
+        "ordered": [0.70, 0.75, 0.85, 0.90, 0.90],
+    }
+    for seed in seeds:
+        for strategy, accuracy in curves.items():
+            accuracy = np.array(accuracy) + 0.001 * seed
+            frame = pd.DataFrame({"threshold": np.linspace(0.9, 0.1, 5), "accuracy": accuracy})
+            frame["flops"] = frame["val_flops"] = flops
+            frame["val_accuracy"] = accuracy
+            frame["strategy"], frame["seed"] = strategy, seed
+            frame["sparsity"] = 0.0 if strategy == "dense" else 0.9
+            frame["exit_1_accuracy"], frame["exit_2_accuracy"] = 0.8, accuracy[-1]
+            frame["collapsed_layers"] = ""
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_where_the_grid_ends():
+    results = _flat_early()
+    curves = [group for _, group in results[results["strategy"] != "dense"].groupby(RUN_KEYS)]
+    assert metrics.budget_range(curves) == (1.0, 16.0)
+    assert metrics.budget_range(curves, extent="first-top") == (1.0, 2.0)
+    assert metrics.budget_range(curves, extent="last-top") == (1.0, 8.0)
+    with pytest.raises(ValueError, match="extent"):
+        metrics.budget_range(curves, extent="middle")
+    covered = metrics.frontier_gaps(results, points=16)
+    last = metrics.frontier_gaps(results, points=16, extent="last-top")
+    assert covered["budget"].max() == 16.0 and last["budget"].max() == 8.0
+    # the flat stretch past 8 FLOPs adds zeros to the covered grid's average
+    assert last["gap"].mean() > covered["gap"].mean() > 0
+    table = metrics.robustness(results, points=16).set_index("choice")
+    assert table.loc[metrics.FIRST, "A numbers"] != table.iloc[0]["A numbers"]
+
+
+def test_each_pair_on_its_own_range():
+    results = _flat_early()
+    late = results["seed"] == 2
+    results.loc[late, ["flops", "val_flops"]] *= 2  # seed 2's curves cost twice as much
+    shared = metrics.frontier_gaps(results, points=5)
+    paired = metrics.frontier_gaps(results, points=5, pairing="pair")
+    assert shared.groupby("seed")["budget"].max().tolist() == [16.0, 16.0, 16.0]
+    assert paired.groupby("seed")["budget"].agg(["min", "max"]).values.tolist() == [
+        [1.0, 16.0],
+        [1.0, 16.0],
+        [2.0, 32.0],
+    ]
+    with pytest.raises(ValueError, match="pairing"):
+        metrics.frontier_gaps(results, pairing="each")
+
+
+def test_equivalence_is_two_one_sided_tests():
+    from scipy import stats
+
+    values = [0.2, 0.5, 0.3, 0.4]
+    p = metrics.equivalence(values, margin=1.0)
+    lower = stats.ttest_1samp(values, -1.0, alternative="greater").pvalue
+    upper = stats.ttest_1samp(values, 1.0, alternative="less").pvalue
+    assert p == pytest.approx(max(lower, upper))
+    # equivalence at (1 − 0.95) / 2 per test ⇔ the 95 % interval inside the margin
+    for margin in (0.4, 0.6, 0.8, 1.0):
+        _, low, high = metrics.interval(values)
+        inside = -margin < low and high < margin
+        assert (metrics.equivalence(values, margin) < 0.025) == inside, margin
+    assert np.isnan(metrics.equivalence([0.1], 1.0))
+    assert metrics.equivalence([0.5, 0.5], 1.0) == 0.0
+    with pytest.raises(ValueError, match="margin"):
+        metrics.equivalence(values, 0.0)
+
+
+def test_claim_b_verdict_reports_the_test_and_the_sign():
+    table = metrics.verdicts(_results(shift=0.3, exit_shift=(0.0, 0.0), noise=0.1))
+    b = table.set_index("claim").loc["B"]
+    assert b["verdict"] == "holds" and "two one-sided tests, p = 0.003" in b["detail"]
+    assert "all at once ahead" in b["detail"]
+    behind = metrics.verdicts(_results(shift=-0.3, exit_shift=(0.0, 0.0), noise=0.1))
+    assert "ordered ahead" in behind.set_index("claim").loc["B", "detail"]
+
+
+def test_the_fixed_saving_summary_and_its_maximum():
+    summary = metrics.saving_summary(_results(0.0, flops_scale=0.8, noise=0.0), points=5)
+    assert summary["mean"] == pytest.approx(0.2) and summary["max"] == pytest.approx(0.2)
+    assert summary["cells"] == 5 and summary["seeds"] == 2, "seed 0's collapsed pair is out"
+    detail = metrics.verdicts(_results(0.0, flops_scale=0.8, noise=0.0), points=5)["detail"][0]
+    assert "mean over accuracy levels: 20.0 %" in detail and "the largest of 5 cells" in detail
+    none = _results(0.0).assign(collapsed_layers="stage 1")
+    assert metrics.saving_summary(none)["cells"] == 0
+
+
+def test_claim_c_per_target_with_collapse_counts():
+    results = _with_stress_target(2.0, -30.0)
+    table = metrics.claim_c_by_target(results).set_index("sparsity")
+    assert table.loc[0.9, "early"] == pytest.approx(5.0, abs=0.01)
+    assert table.loc[0.9, "final"] == pytest.approx(-3.0, abs=0.01)
+    assert table.loc[0.9, "verdict"] == "holds" and table.loc[0.9, "seeds"] == 3
+    assert table.loc[0.9, "collapsed ordered"] == 1
+    assert table.loc[0.9, "collapsed all-at-once"] == 0
+
+
+def test_excluding_collapsed_networks_changes_claim_c():
+    results = _results(shift=2.0, noise=0.1)
+    hit = (results["strategy"] == "all-at-once") & (results["seed"] != 0)
+    results.loc[hit, "collapsed_layers"] = "stage 1/0"  # only seed 0 stays (its ordered too)
+    kept = metrics.verdicts(results).set_index("claim")
+    out = metrics.verdicts(results, exclude_collapsed=True).set_index("claim")
+    assert kept.loc["C", "verdict"] == "holds"
+    assert out.loc["C", "verdict"] == "undecided", "no pair is left intact"
+
+
+def test_robustness_summary_names_the_rows_that_change_a_verdict():
+    results = _with_stress_target(2.0, -30.0)
+    table = metrics.robustness(results, points=7, protocols={"reversed": _results(-10.0)})
+    assert table.iloc[-1]["choice"] == "protocol: reversed"
+    assert table.iloc[-1]["A"] == "does not hold"
+    summary = metrics.robustness_summary(table).set_index("claim")
+    assert not summary.loc["A", "steady"]
+    changes = dict(summary.loc["A", "changes"])
+    assert changes["protocol: reversed"] == "does not hold"
+    assert changes["with the stress target (98 %)"] == "does not hold"
+    assert summary.loc["A", "changed"] == len(changes)
+
+
+def test_headline_verdicts_agree_with_a_plain_recomputation():
+    """A hand-made table, recomputed with plain pandas and scipy (not eelib's helpers)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    frames, flops = [], np.array([1.0, 2.0, 3.0, 4.0])
+    for seed in range(5):
+        for strategy, lift in (("dense", 0.0), ("all-at-once", 0.01), ("ordered", 0.0)):
+            accuracy = np.array([0.6, 0.8, 0.85, 0.86]) + lift + rng.normal(0, 0.003)
+            frame = pd.DataFrame({"threshold": [0.9, 0.7, 0.5, 0.3], "accuracy": accuracy})
+            frame["flops"], frame["strategy"], frame["seed"] = flops, strategy, seed
+            frame["sparsity"] = 0.0 if strategy == "dense" else 0.75
+            frame["exit_1_accuracy"] = accuracy[0] + (0.02 if strategy == "all-at-once" else 0)
+            frame["exit_2_accuracy"] = accuracy[-1]
+            frame["collapsed_layers"] = ""
+            frames.append(frame)
+    results = pd.concat(frames, ignore_index=True)
+    budgets = np.linspace(1.0, 4.0, 50)  # every curve covers [1, 4]
+
+    def best(curve):  # best accuracy within each budget, by brute force
+        return np.array([curve.loc[curve["flops"] <= b, "accuracy"].max() for b in budgets])
+
+    a_seed, b_seed = [], []
+    for seed in range(5):
+        one = results[(results["strategy"] == "all-at-once") & (results["seed"] == seed)]
+        two = results[(results["strategy"] == "ordered") & (results["seed"] == seed)]
+        dense = results[(results["strategy"] == "dense") & (results["seed"] == seed)]
+        gap = 100 * (best(one) - best(two))
+        a_seed.append(gap.mean())
+        bar = dense["exit_2_accuracy"].iloc[0] - 0.01
+        b_seed.append(gap[np.maximum(best(one), best(two)) >= bar].mean())
+    low, high = stats.t.interval(0.95, 4, loc=np.mean(a_seed), scale=stats.sem(a_seed))
+    table = metrics.verdicts(results).set_index("claim")
+    assert table.loc["A", ["mean", "low", "high"]].tolist() == pytest.approx(
+        [np.mean(a_seed), low, high]
+    )
+    assert low > 0 and table.loc["A", "verdict"] == "holds"
+    low, high = stats.t.interval(0.95, 4, loc=np.mean(b_seed), scale=stats.sem(b_seed))
+    assert table.loc["B", ["mean", "low", "high"]].tolist() == pytest.approx(
+        [np.mean(b_seed), low, high]
+    )
+    plain = "holds" if -1 < low and high < 1 else "undecided" if low < 1 else "does not hold"
+    assert table.loc["B", "verdict"] == plain == "undecided", "a 1-point lead straddles ±1"
