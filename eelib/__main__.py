@@ -10,13 +10,32 @@ import pandas as pd
 
 from .data import DATASETS
 from .experiment import run_experiment
-from .profiles import PROFILES, check_device
+from .profiles import PROFILES, Profile, check_device, parse_setting
 from .results import summarise
 from .training import PRECISIONS
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"
+
+
+FLAGS = ("dataset", "seeds", "sparsities", "train_epochs", "prune_steps", "finetune_epochs")
+FLAGS += ("head_epochs", "precision")
+"""Profile settings that have an option of their own (``--train-epochs``…) beside ``--set``."""
+
+
+def _settings(args) -> dict:
+    """The profile settings the command line overrides: its own options, then ``--set``'s.
+
+    Raises ValueError for a bad ``--set`` or a setting given both ways.
+    """
+    flags = {name: getattr(args, name) for name in FLAGS if getattr(args, name) is not None}
+    extra = dict(parse_setting(text) for text in args.set)
+    twice = sorted(set(flags) & set(extra))
+    if twice:
+        option = twice[0].replace("_", "-")
+        raise ValueError(f"{twice[0]} is set twice (--{option} and --set); give it once")
+    return flags | extra
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,32 +82,36 @@ def main(argv: list[str] | None = None) -> int:
         help="processes sharing the (seed, strategy) pieces, each with its share of the CPU "
         "threads (default: %(default)s)",
     )
+    rep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override any profile setting, repeatable (e.g. --set head_patience=2 --set "
+        "lr=1e-3); settings: "
+        + ", ".join(f for f in Profile.__dataclass_fields__ if f not in ("name", "description")),
+    )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
 
-    dataset = args.dataset or PROFILES[args.profile].dataset
-    out = args.out or f"results/{args.profile}-{dataset}.csv"
     warnings.formatwarning = _one_line_warning  # e.g. an unreadable checkpoint piece, recomputed
     try:
+        settings = _settings(args)
+        dataset = settings.pop("dataset", PROFILES[args.profile].dataset)
+        out = args.out or f"results/{args.profile}-{dataset}.csv"
         check_device(args.device)  # before any data is loaded
         results = run_experiment(
             args.profile,
             dataset=dataset,
-            seeds=args.seeds,
-            sparsities=args.sparsities,
             out=out,
             overwrite=args.overwrite,
             root=args.root,
             download=args.download,
             device=args.device,
             progress=not args.no_progress,
-            train_epochs=args.train_epochs,
-            prune_steps=args.prune_steps,
-            finetune_epochs=args.finetune_epochs,
-            head_epochs=args.head_epochs,
-            precision=args.precision,
             workers=args.workers,
             checkpoints=args.checkpoints or None,
+            **settings,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)

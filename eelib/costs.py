@@ -161,3 +161,35 @@ def training_flops(
             cache_features=False,  # an epoch as it costs without the cache of the heads' inputs
         )
     return counter.get_total_flops() / 2
+
+
+def cached_heads_flops(
+    model: EarlyExitNetwork, input_shape: tuple[int, ...]
+) -> tuple[float, float]:
+    """What training the exit heads on cached inputs really costs per sample, in FLOPs.
+
+    :func:`eelib.train` with ``scope="exits"`` computes the heads' inputs once per call (a
+    forward pass through the frozen base up to the last exit head), then trains the heads'
+    linear layers on them each epoch. Both are counted by ``FlopCounterMode`` around
+    :func:`eelib.train` itself, as in :func:`training_flops` (dense weights).
+
+    Args:
+        model: an early-exit network (left unchanged).
+        input_shape: one sample's shape ``(C, H, W)``.
+
+    Returns:
+        ``(inputs_once, per_epoch)``: FLOPs per sample of computing the cached inputs, and of
+        one epoch of the heads' forward and backward passes on them.
+    """
+
+    def counted(epochs: int) -> float:
+        blank = TensorDataset(
+            torch.zeros(2, *input_shape, device=_device(model)),
+            torch.zeros(2, dtype=torch.int64, device=_device(model)),
+        )
+        with FlopCounterMode(display=False) as counter:
+            train(copy.deepcopy(model), blank, epochs, "exits", batch_size=2, progress=False)
+        return counter.get_total_flops() / 2
+
+    once = counted(0)
+    return once, counted(1) - once

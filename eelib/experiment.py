@@ -27,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoints import Checkpoints, config_hash
-from .costs import training_flops
+from .costs import cached_heads_flops, training_flops
 from .data import ImageDataset, load_dataset, validation_split
 from .models import EarlyExitNetwork
 from .profiles import Profile, build_model, check_device, get_profile, validate
@@ -73,10 +73,14 @@ def compute_budget(
     - ordered: ``(train_epochs + i·p·F) × FLOPs(base) + (head_epochs + i·p·F) × FLOPs(exits)``
       — the base network's training and i·p rounds, then the heads' training and as many rounds.
 
-    Every heads-only epoch is counted as a forward pass through the base network plus the heads'
-    backward pass, what it costs without :func:`eelib.train`'s exact cache of the heads' inputs
-    (the cache saves time, not budget). The dense reference is fine-tuned for as many epochs as
-    the whole all-at-once trajectory.
+    A heads-only epoch is counted two ways. *Uncached*: a forward pass through the base network
+    plus the heads' backward pass, what it costs without :func:`eelib.train`'s exact cache of the
+    heads' inputs. *Cached*, its real cost: the heads' inputs once per training call (one for
+    the heads' training, one per pruning round) plus the heads' own passes each epoch
+    (:func:`eelib.costs.cached_heads_flops`). ``heads_compute`` says which one the matching uses
+    (the headline: uncached); both are reported. With ``head_patience`` the heads' epochs are
+    counted at their most, ``head_epochs``. The dense reference is fine-tuned for as many epochs
+    as the whole all-at-once trajectory.
 
     Args:
         config: a validated profile; ``joint_epochs=None`` asks for the whole number of joint
@@ -87,19 +91,25 @@ def compute_budget(
 
     Returns:
         ``(joint_epochs, table)``; the table has one row per target: ``sparsity``,
-        ``all-at-once`` and ``ordered`` (training FLOPs, not MACs, in total), the same in
-        epoch-equivalents (``…_epochs``: one epoch of joint training = 1) and ``ratio``
-        (all at once / ordered).
+        ``all-at-once`` and ``ordered`` (training FLOPs, not MACs, in total, heads-only epochs
+        uncached) and ``ordered (cached)`` (at their real cost), the same in epoch-equivalents
+        (``…_epochs``: one epoch of joint training = 1), ``ratio`` and ``ratio (cached)`` (all
+        at once / ordered in each accounting).
 
     Raises:
-        ValueError: the two differ by more than 10 % at some target; the message gives the
-            ratios and says which epochs to change.
+        ValueError: the two differ by more than 10 % at some target in the accounting
+            ``heads_compute`` names; the message gives the ratios and says which epochs to change.
     """
     per = {scope: training_flops(model, input_shape, scope) for scope in ("all", "base", "exits")}
+    once, per_epoch = cached_heads_flops(model, input_shape)
     p, F = config.prune_steps, config.finetune_epochs
     head_epochs = config.head_epochs or config.train_epochs
-    steps = np.arange(1, len(config.sparsities) + 1) * p * F
-    ordered = (config.train_epochs + steps) * per["base"] + (head_epochs + steps) * per["exits"]
+    rounds = np.arange(1, len(config.sparsities) + 1) * p
+    steps = rounds * F
+    base = (config.train_epochs + steps) * per["base"]
+    uncached = base + (head_epochs + steps) * per["exits"]
+    cached = base + (1 + rounds) * once + (head_epochs + steps) * per_epoch
+    ordered = cached if config.heads_compute == "cached" else uncached
 
     def worst(joint_epochs: int) -> float:
         return float(np.max(np.abs((joint_epochs + steps) * per["all"] / ordered - 1)))
@@ -111,16 +121,19 @@ def compute_budget(
         {
             "sparsity": config.sparsities,
             "all-at-once": (joint_epochs + steps) * per["all"] * train_size,
-            "ordered": ordered * train_size,
+            "ordered": uncached * train_size,
+            "ordered (cached)": cached * train_size,
         }
     )
-    for strategy in STRATEGIES:
+    for strategy in (*STRATEGIES, "ordered (cached)"):
         table[f"{strategy}_epochs"] = table[strategy] / (per["all"] * train_size)
     table["ratio"] = table["all-at-once"] / table["ordered"]
+    table["ratio (cached)"] = table["all-at-once"] / table["ordered (cached)"]
     if worst(joint_epochs) > COMPUTE_TOLERANCE:
+        ratios = table["ratio (cached)" if config.heads_compute == "cached" else "ratio"]
         raise ValueError(
             f"with {joint_epochs} joint epochs, all at once costs "
-            f"{', '.join(f'{r:.2f}' for r in table['ratio'])} × the ordered strategy's training "
+            f"{', '.join(f'{r:.2f}' for r in ratios)} × the ordered strategy's training "
             f"compute at the targets; they must agree within {100 * COMPUTE_TOLERANCE:.0f} %. Leave "
             "joint_epochs unset to match it, or change train_epochs, head_epochs or prune_steps."
         )
@@ -327,7 +340,8 @@ def ordered(study: _Study, seed: int) -> None:
 
     From each target to the next, :func:`eelib.prune_base` continues the base network's
     trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained on
-    the frozen base (:func:`eelib.train`) and pruned to the target (:func:`eelib.prune_heads`) in
+    the frozen base (:func:`eelib.train`; ``head_epochs``, or until the validation accuracy
+    stops improving with ``head_patience``, recorded as ``head_epochs_trained``) and pruned to the target (:func:`eelib.prune_heads`) in
     as many rounds as the base network took to get there (the paper: 20 rounds for each), and is
     recorded.
     """
@@ -349,8 +363,12 @@ def ordered(study: _Study, seed: int) -> None:
         )
 
         def heads(m, target=target, rounds=(i + 1) * p):
-            train(m, train_set, c.head_epochs, "exits", c.lr, seed=heads_seed, **study.fit)
+            early = {"validation": study.val_set, "patience": c.head_patience}
+            epochs = train(
+                m, train_set, c.head_epochs, "exits", c.lr, seed=heads_seed, **early, **study.fit
+            )
             prune_heads(m, train_set, target, 0.0, rounds, F, heads_seed + 1, **study.tune)
+            return {"head_epochs_trained": len(epochs)}
 
         pieces.run(seed, f"ordered@{target}", copy.deepcopy(base_net), heads, "ordered", target)
         start = target
@@ -414,17 +432,19 @@ class _Pieces:
 
     def run(self, seed: int, name: str, model, work, record: str | None = None, target=0.0):
         """Restore piece ``name`` into ``model``, or do ``work(model)`` and store it; return the
-        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``target``."""
+        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``target``,
+        with the run-level columns ``work`` may return as a dict."""
         done = self.store.load(seed, name, model)
         if done is not None:
             took, rows = done
             self.resumed += 1
         else:
             began = time.perf_counter()
-            work(model)
+            extra = work(model)  # a dict of run-level columns, or what train returned
+            extra = extra if isinstance(extra, dict) else {}
             rows = None
             if record is not None:
-                rows = self.evaluate(model)
+                rows = self.evaluate(model).assign(**extra)
                 rows.insert(0, "seed", seed)
                 rows.insert(0, "sparsity", target)
                 rows.insert(0, "strategy", record)
@@ -454,7 +474,13 @@ def _metadata(study: _Study, start: float, workers: int, resumed: int) -> dict:
         "budgets": {
             "joint training epochs (all at once, dense)": config.joint_epochs,
             "base network training epochs (ordered)": config.train_epochs,
-            "exit-head training epochs at each target (ordered)": config.head_epochs,
+            "exit-head training epochs at each target (ordered)": (
+                f"until the validation accuracy stops improving for {config.head_patience} "
+                f"epochs, at most {config.head_epochs} (column head_epochs_trained)"
+                if config.head_patience
+                else config.head_epochs
+            ),
+            "heads-only epochs in the compute matching": config.heads_compute,
             "pruning rounds from one target to the next": p,
             "exit-head pruning rounds (ordered)": "as many as the base network took to reach "
             f"the target: {p} per target passed",

@@ -24,6 +24,7 @@ from .pruning import check_sparsity
 from .training import PRECISIONS
 
 ARCHITECTURES = ("cnn", "resnet")
+HEADS_COMPUTE = ("uncached", "cached")
 FULL_FINETUNE_LR = 3e-4
 
 
@@ -47,7 +48,15 @@ class Profile:
         pool_after: CNN stages followed by 2×2 max pooling (None: every stage).
         train_epochs: epochs of training the base network (strategy 2's start).
         head_epochs: epochs of training the exit heads on each pruned base network (strategy 2);
-            None: ``train_epochs``.
+            None: ``train_epochs``. With ``head_patience``, the most it may train.
+        head_patience: 0 trains the exit heads for exactly ``head_epochs``; n > 0 trains them
+            until their mean validation accuracy has not improved for n epochs (heads trained to
+            convergence; :func:`eelib.train`'s early stopping).
+        heads_compute: how a heads-only epoch counts in the compute matching —
+            ``"uncached"``, a forward pass through the frozen base per step (what it costs
+            without the cache of the heads' inputs), or ``"cached"``, its real cost (the heads'
+            inputs once per training call, then the heads' own passes). Both are reported
+            (:func:`eelib.experiment.compute_budget`).
         joint_epochs: epochs of joint training (strategy 1's start and the dense reference); None:
             the whole number that matches strategy 1's training compute to strategy 2's (see
             :func:`eelib.experiment.compute_budget`).
@@ -76,6 +85,8 @@ class Profile:
     stem_stride: int = 1
     train_epochs: int = 3
     head_epochs: int | None = None
+    head_patience: int = 0
+    heads_compute: str = "uncached"
     joint_epochs: int | None = None
     prune_steps: int = 1
     finetune_epochs: int = 1
@@ -155,6 +166,31 @@ PROFILES = {
         ),
     ),
 }
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """``"NAME=VALUE"`` (the command line's ``--set``) as ``(name, value)``.
+
+    VALUE is read as a Python literal where it is one (``3``, ``1e-3``, ``0.5,0.9`` → a tuple,
+    ``None``), else kept as text (``bfloat16``). The value is checked later by :func:`validate`.
+
+    Raises:
+        ValueError: no ``=``, or a NAME that is not a profile setting (the message lists them).
+    """
+    import ast
+
+    name, sep, value = text.partition("=")
+    name = name.strip().replace("-", "_")
+    names = [f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "description")]
+    if not sep:
+        raise ValueError(f"--set takes NAME=VALUE (e.g. lr=0.1), got {text!r}")
+    if name not in names:
+        raise ValueError(f"unknown setting {name!r} in --set; known: {', '.join(names)}")
+    try:
+        parsed = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        parsed = value.strip()
+    return name, tuple(parsed) if isinstance(parsed, list) else parsed
 
 
 def get_profile(name: str | None = None) -> Profile:
@@ -279,6 +315,12 @@ def validate(config: Profile) -> Profile:
     for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
         _positive_int(config, name)
     _positive_int(config, "thresholds", 2)
+    _positive_int(config, "head_patience", 0)
+    if config.heads_compute not in HEADS_COMPUTE:
+        raise ValueError(
+            f"unknown heads_compute {config.heads_compute!r}; choose one of "
+            f"{', '.join(HEADS_COMPUTE)}"
+        )
     if config.precision not in PRECISIONS:
         raise ValueError(
             f"unknown precision {config.precision!r}; choose one of {', '.join(PRECISIONS)}"

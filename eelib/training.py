@@ -53,6 +53,8 @@ def train(
     desc: str | None = None,
     precision: str = "float32",
     cache_features: bool = True,
+    validation: Dataset | None = None,
+    patience: int = 0,
 ) -> list[float]:
     """Train the part of ``model`` that ``scope`` names with Adam, in place.
 
@@ -80,13 +82,19 @@ def train(
         cache_features: for ``scope="exits"``, compute the heads' inputs once (the default; the
             same weights, faster); False runs the whole network at every step, the cost
             :func:`eelib.training_flops` counts per epoch.
+        validation: with ``patience`` > 0, the images early stopping watches.
+        patience: 0 trains exactly ``epochs``; n > 0 trains until the mean accuracy of the
+            exits the loss covers on ``validation`` has not improved for n epochs (at most
+            ``epochs``), then restores the trained parameters of the best epoch ("until the
+            validation accuracy stops improving"; book, chapter 5).
 
     Returns:
-        The mean training loss of each epoch.
+        The mean training loss of each epoch trained (fewer than ``epochs`` when early
+        stopping ended it).
 
     Raises:
-        ValueError: an unknown scope or precision, bad ``exit_weights``, a negative ``epochs`` or
-            an empty dataset.
+        ValueError: an unknown scope or precision, bad ``exit_weights``, a negative ``epochs``,
+            an empty dataset, a negative ``patience`` or a ``patience`` without ``validation``.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
@@ -94,6 +102,10 @@ def train(
         raise ValueError("the training dataset is empty")
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+        raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
+    if patience and validation is None:
+        raise ValueError("early stopping (patience > 0) needs a validation dataset")
     weights = _loss_weights(model, scope, exit_weights)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
@@ -110,7 +122,7 @@ def train(
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16")
     fast = precision == "bfloat16" and scope != "exits"
     was_training, grad_flags = model.training, [p.requires_grad for p in frozen]
-    history = []
+    history, best, waited, kept = [], -1.0, 0, None
     try:
         model.train()
         for p in frozen:
@@ -141,6 +153,18 @@ def train(
                 count += len(labels)
             history.append(total / count)
             bar.set_postfix(loss=f"{history[-1]:.3f}")
+            if patience:
+                score = _validation_accuracy(model, validation, weights, device, scope)
+                if score > best:
+                    best, waited, kept = score, 0, [p.detach().clone() for p in trainable]
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        break
+        if kept is not None:
+            with torch.no_grad():
+                for p, value in zip(trainable, kept):
+                    p.copy_(value)
     finally:
         for p, flag in zip(frozen, grad_flags):
             p.requires_grad_(flag)
@@ -149,6 +173,20 @@ def train(
             model.to(memory_format=torch.contiguous_format)
         refresh_masked_weights(model)
     return history
+
+
+def _validation_accuracy(model, dataset, weights, device, scope: str) -> float:
+    """Mean accuracy on ``dataset`` of the exits with a non-zero loss weight (early stopping's
+    score); leaves the model in training mode, a frozen base in eval mode."""
+    from .early_exit import exit_accuracy, predict_all_exits
+
+    probs, labels = predict_all_exits(model, dataset, device=device)
+    score = float(exit_accuracy(probs, labels)[weights.cpu() != 0].mean())
+    model.train()
+    if scope == "exits":
+        for _, part in model.parts("base"):
+            part.eval()
+    return score
 
 
 def _images(loader: DataLoader, device: torch.device, channels_last: bool):

@@ -98,6 +98,8 @@ def test_bad_settings_are_refused():
         (dict(architecture="vgg"), "unknown architecture"),
         (dict(val_size=55), "multiple of the 10 classes"),
         (dict(joint_epochs=30), "within 10 %"),
+        (dict(head_patience=-1), "head_patience must be an integer"),
+        (dict(heads_compute="free"), "unknown heads_compute"),
     ],
 )
 def test_every_setting_is_checked_before_training(monkeypatch, setting, message):
@@ -292,3 +294,35 @@ def test_ordered_heads_get_as_many_rounds_as_the_base_network_took(monkeypatch):
     assert calls == [(0.5, 0.0, 2), (0.8, 0.0, 4)], "fresh heads, pruned from 0 each time"
     compute = pd.DataFrame(results.attrs["metadata"]["compute"]["per_target"])
     assert compute["ratio"].between(0.9, 1.1).all()
+
+
+def test_heads_trained_to_convergence_record_their_epochs_and_both_accountings():
+    settings = {**TINY, "train_epochs": 3, "head_epochs": 6, "head_patience": 1}
+    settings["heads_compute"] = "cached"
+    results = run_experiment("fast", sparsities=[0.5], seeds=[0], **settings)
+    epochs = eelib.results.runs(results).set_index("strategy")["head_epochs_trained"]
+    assert 1 <= epochs["ordered"] <= 6 and epochs.drop("ordered").isna().all()
+    meta = results.attrs["metadata"]
+    assert "until the validation accuracy stops improving" in str(meta["budgets"])
+    compute = pd.DataFrame(meta["compute"]["per_target"])
+    # the real cost of heads-only epochs is below the uncached count, and it is what matched
+    assert (compute["ordered (cached)"] < compute["ordered"]).all()
+    assert compute["ratio (cached)"].between(0.9, 1.1).all()
+
+
+def test_set_overrides_any_setting_with_one_line_errors(tmp_path, capsys):
+    from eelib.profiles import parse_setting
+
+    assert parse_setting("lr=1e-3") == ("lr", 1e-3)
+    assert parse_setting("sparsities=0.5,0.9") == ("sparsities", (0.5, 0.9))
+    assert parse_setting("precision=bfloat16") == ("precision", "bfloat16")
+    assert parse_setting("head-patience=2") == ("head_patience", 2)
+    for bad, message in (
+        (["--set", "lr"], "NAME=VALUE"),
+        (["--set", "speed=3"], "unknown setting 'speed'"),
+        (["--set", "lr=-1"], "positive learning rate"),
+        (["--train-epochs", "2", "--set", "train_epochs=3"], "set twice"),
+    ):
+        assert main(_cli(tmp_path, *bad)) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err

@@ -90,3 +90,21 @@ def test_bfloat16_training_is_deterministic_and_keeps_float32_weights(model, tin
     assert all(p.is_contiguous() for p in runs[0].parameters()), "channels-last undone"
     with pytest.raises(ValueError, match="precision"):
         train(model, tiny_set, 1, precision="float16", progress=False)
+
+
+def test_early_stopping_keeps_the_best_epoch(model, tiny_set):
+    with pytest.raises(ValueError, match="validation dataset"):
+        train(model, tiny_set, 3, scope="exits", patience=2, progress=False)
+    with pytest.raises(ValueError, match="patience"):
+        train(model, tiny_set, 3, patience=-1, validation=tiny_set, progress=False)
+    settings = dict(scope="exits", lr=0.05, batch_size=16, seed=3, progress=False)
+    stopped = copy.deepcopy(model)
+    losses = train(stopped, tiny_set, 40, validation=tiny_set, patience=2, **settings)
+    assert 3 <= len(losses) < 40, "stops once the validation accuracy stops improving"
+    # the heads kept are those of the best epoch, 2 epochs before it stopped: the same weights
+    # as training exactly that many epochs
+    best = copy.deepcopy(model)
+    train(best, tiny_set, len(losses) - 2, **settings)
+    assert all(
+        torch.equal(p, q) for p, q in zip(stopped.state_dict().values(), best.state_dict().values())
+    )
