@@ -298,7 +298,7 @@ def _one_shot(E, base_network, profile, train_set, test_set, epochs: int) -> flo
     return _final_accuracy(E, network, test_set)
 
 
-def budget(one_shot_long, base, epochs: int) -> None:
+def budget(one_shot_long, base, epochs: int = len(SWEEP_3)) -> None:
     """Exercise 3.3: one-shot to the top sparsity, fine-tuned ``epochs`` epochs, from ``base``.
 
     With ``epochs`` = 1 it checks that the answer is *not* the 1-epoch network's accuracy.
