@@ -714,6 +714,7 @@ def _row(results: pd.DataFrame, points: int, label: str, kind: str, change: dict
         row[claim] = r["verdict"]
         numbers = f"{r['mean']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
         row[f"{claim} numbers"] = r["detail"] if claim == "C" else numbers
+        row[f"{claim} mean"] = r["mean"]
     return row
 
 
@@ -737,8 +738,9 @@ def robustness(
     Returns:
         One row per reading: ``choice`` (its label), ``kind`` (``"headline"``, ``"one
         change"``, ``"two changes"``, ``"one target"`` or ``"protocol"``), ``headline`` (True
-        for the first row), then per claim X ``X`` (the verdict) and ``X numbers`` (``mean
-        [low, high]``; for C the early exits' and the final exit's).
+        for the first row), then per claim X ``X`` (the verdict), ``X numbers`` (``mean
+        [low, high]``; for C the early exits' and the final exit's) and ``X mean`` (NaN where
+        the reading leaves no data, e.g. no intact pair of networks).
     """
     stressed = (results["sparsity"] > HEADLINE_MAX_SPARSITY + 1e-9).any()
     rows = []
@@ -762,15 +764,20 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per claim, whether its headline verdict is the same under every reading of
     :func:`robustness`, and if not, which readings change it and to what.
 
+    A reading that leaves the claim no data (no intact pair of networks at a target, say) cannot
+    change a verdict; it is listed apart.
+
     Returns:
         One row per claim: ``claim``, ``headline`` (its headline verdict), ``steady`` (True when
-        every row agrees), ``changed`` (the number of rows that differ) and ``changes`` (a list
-        of ``(choice, verdict)`` of those rows, in table order).
+        every reading with data agrees), ``changed`` (how many differ), ``changes`` (a list of
+        ``(choice, verdict)`` of those readings, in table order), ``tested`` (readings with data)
+        and ``no data`` (the choices that leave none).
     """
     headline = table[table["headline"]].iloc[0]
     rows = []
     for claim in ("A", "B", "C"):
-        differ = table[table[claim] != headline[claim]]
+        tested = table[table[f"{claim} mean"].notna()]
+        differ = tested[tested[claim] != headline[claim]]
         changes = list(zip(differ["choice"], differ[claim]))
         rows.append(
             {
@@ -779,6 +786,8 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
                 "steady": not changes,
                 "changed": len(changes),
                 "changes": changes,
+                "tested": len(tested),
+                "no data": list(table.loc[table[f"{claim} mean"].isna(), "choice"]),
             }
         )
     return pd.DataFrame(rows)

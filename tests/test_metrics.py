@@ -363,6 +363,13 @@ def test_robustness_summary_names_the_rows_that_change_a_verdict():
     assert changes["protocol: reversed"] == "does not hold"
     assert changes["with the stress target (98 %)"] == "does not hold"
     assert summary.loc["A", "changed"] == len(changes)
+    # the 90 % target with collapsed networks excluded keeps seeds 1 and 2: data, no change
+    assert summary.loc["A", "no data"] == []
+    lonely = _results(shift=2.0, noise=0.1)
+    lonely["collapsed_layers"] = "stage 1"  # every network collapsed: nothing intact is left
+    empty = metrics.robustness_summary(metrics.robustness(lonely, points=7)).set_index("claim")
+    assert "collapsed networks excluded" in empty.loc["A", "no data"]
+    assert "collapsed networks excluded" not in dict(empty.loc["A", "changes"])
 
 
 def test_headline_verdicts_agree_with_a_plain_recomputation():

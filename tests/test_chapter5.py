@@ -1,0 +1,67 @@
+"""Chapter 5 is drawn from any results file: it runs top to bottom on a one-seed file and on a
+small `fast` run, every finding computed from that file (papermill sets the parameters)."""
+
+import json
+from pathlib import Path
+
+import papermill
+import pytest
+
+from eelib import load_results, metrics, run_experiment, save_results
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "notebooks" / "05_reproducing_the_conclusions.ipynb"
+
+
+def _run_chapter(results: Path, out: Path) -> dict:
+    """Execute chapter 5 on ``results`` (no protocol rows, no live run); the executed notebook."""
+    papermill.execute_notebook(
+        str(CHAPTER),
+        str(out),
+        parameters={"RESULTS": str(results), "PROTOCOLS": {}, "LIVE": False},
+        cwd=str(CHAPTER.parent),
+        progress_bar=False,
+    )
+    return json.loads(out.read_text())
+
+
+def _markdown(notebook: dict) -> str:
+    """Every Markdown output the cells displayed (the generated sentences)."""
+    return "\n".join(
+        "".join(output["data"]["text/markdown"])
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if "text/markdown" in output.get("data", {})
+    )
+
+
+def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
+    committed = load_results(ROOT / "results" / "full-fashion-mnist.csv")
+    one = committed[committed["seed"] == 0].reset_index(drop=True)
+    one.attrs["metadata"] = {**committed.attrs["metadata"], "seeds": [0]}
+    save_results(one, tmp_path / "one-seed.csv")
+    text = _markdown(_run_chapter(tmp_path / "one-seed.csv", tmp_path / "out.ipynb"))
+    assert "1 seed(s)" in text
+    for claim in "ABC":
+        assert f"**Claim {claim}** (" in text and "Here: **undecided**" in text
+    assert "**holds**" not in text and "**does not hold**" not in text
+
+
+@pytest.mark.parametrize("seeds", [[0, 1]])
+def test_a_small_fast_run_renders_with_its_own_numbers(tmp_path, seeds):
+    results = run_experiment(
+        "fast",
+        seeds=seeds,
+        sparsities=[0.5, 0.9],
+        train_epochs=1,
+        head_epochs=2,
+        widths=(8, 16, 32),
+        thresholds=21,
+        progress=False,
+        out=tmp_path / "fast.csv",
+    )
+    text = _markdown(_run_chapter(tmp_path / "fast.csv", tmp_path / "out.ipynb"))
+    assert f"{len(seeds)} seed(s), targets 50%, 90%" in text
+    assert "final exit 3" in text, "a 3-exit network's own final exit"
+    for row in metrics.verdicts(results).itertuples():  # each sentence says the table's verdict
+        assert f"**Claim {row.claim}** ({row.statement}): **{row.verdict}**" in text
