@@ -170,8 +170,8 @@ CASES = {
             "fault": True,
             "kept": ["ex1_biggest_gap"],
             "reason": "timed out",
-            "cell_timeout": 60,
-            "otter_timeout": 120,
+            "cell_timeout": 30,
+            "otter_timeout": 60,
         },
     },
     "07_beyond_the_paper": {
