@@ -588,7 +588,7 @@ def verdicts(
         b_margin, unit = FLOPS_MARGIN, "% FLOPs"
     b = interval(per_seed_b, confidence)
     p_b = equivalence(per_seed_b, b_margin, confidence)
-    ahead = "all at once" if b[0] > 0 else "ordered"
+    ahead = "no seed reaches it" if np.isnan(b[0]) else "all at once" if b[0] > 0 else "ordered"
     early, deep = _early_and_deep(results, confidence)
 
     rows = [
@@ -614,7 +614,7 @@ def verdicts(
                 f"{'gap' if b_measure == 'accuracy' else 'FLOPs saving'} where accuracy ≥ dense "
                 f"final exit − {margin:g} pt (dense final exit "
                 f"{100 * dense_reference(results).mean():.1f} %), alike within ±{b_margin:g} "
-                f"{unit} (two one-sided tests, p = {p_b:.3f}); {ahead} ahead on average; "
+                f"{unit} (two one-sided tests, p = {p_b:.3f}); ahead on average: {ahead}; "
                 f"{len(per_seed_b)} seeds reach it"
             ),
         },

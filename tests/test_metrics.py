@@ -317,9 +317,9 @@ def test_claim_b_verdict_reports_the_test_and_the_sign():
     table = metrics.verdicts(_results(shift=0.3, exit_shift=(0.0, 0.0), noise=0.1))
     b = table.set_index("claim").loc["B"]
     assert b["verdict"] == "holds" and "two one-sided tests, p = 0.003" in b["detail"]
-    assert "all at once ahead" in b["detail"]
+    assert "ahead on average: all at once" in b["detail"]
     behind = metrics.verdicts(_results(shift=-0.3, exit_shift=(0.0, 0.0), noise=0.1))
-    assert "ordered ahead" in behind.set_index("claim").loc["B", "detail"]
+    assert "ahead on average: ordered" in behind.set_index("claim").loc["B", "detail"]
 
 
 def test_the_fixed_saving_summary_and_its_maximum():
