@@ -424,17 +424,22 @@ def speedup(guess, latency) -> None:
 
     Timings are not recomputed: a fresh timing on a busy grading machine can differ from the
     student's run by more than the tolerance. The ratio is taken from the chapter's ``latency``
-    table (the student's own measurement), never from the ``speedup_measured`` variable.
+    table (the student's own measurement), never from the ``speedup_measured`` variable. A
+    guess counts within 0.5 of it, or nearer it than the counted FLOPs ratio is.
     """
     E = course()
     guess = _number(E, "speedup_guess", guess, 0.05, 50, "dense time ÷ structured time, e.g. 2.0")
     try:
         final = latency[latency["exit"] == latency["exit"].max()].set_index("variant")
-        times = final["batch-1 ms"]
+        times, mflops = final["batch-1 ms"], final["MFLOPs"]
         measured = float(times["dense"] / times["structured 50 % channels"])
+        counted = float(mflops["dense"] / mflops["structured 50 % channels"])
     except (AttributeError, KeyError, TypeError) as error:
         raise AnswerError(f"latency: not the chapter's timing table ({error}).") from None
-    E.checks.check_prediction("speedup_guess", guess, measured, 0.5, strict=True)
+    # close: within 0.5, or nearer the measured speed-up than the FLOPs ratio (the lesson), so
+    # that a timing on a loaded machine does not fail a good guess, and the FLOPs ratio fails
+    tolerance = max(0.5, abs(measured - counted) / 2)
+    E.checks.check_prediction("speedup_guess", guess, measured, tolerance, strict=True)
 
 
 def threads(threads_more, speedup_1, speedup_batch, latency_more_1, latency_more_batch, latency):
