@@ -146,6 +146,12 @@ def training_flops(
     Raises:
         ValueError: an unknown scope.
     """
+    # an epoch as it costs without the cache of the heads' inputs
+    return _counted(model, input_shape, scope, 1, cache_features=False)
+
+
+def _counted(model, input_shape, scope: str, epochs: int, cache_features: bool) -> float:
+    """FLOPs per sample of ``eelib.train`` on a copy of ``model``, two blank samples, batch 2."""
     blank = TensorDataset(
         torch.zeros(2, *input_shape, device=_device(model)),
         torch.zeros(2, dtype=torch.int64, device=_device(model)),
@@ -154,11 +160,11 @@ def training_flops(
         train(
             copy.deepcopy(model),
             blank,
-            1,
+            epochs,
             scope=scope,
             batch_size=2,
             progress=False,
-            cache_features=False,  # an epoch as it costs without the cache of the heads' inputs
+            cache_features=cache_features,
         )
     return counter.get_total_flops() / 2
 
@@ -181,15 +187,5 @@ def cached_heads_flops(
         ``(inputs_once, per_epoch)``: FLOPs per sample of computing the cached inputs, and of
         one epoch of the heads' forward and backward passes on them.
     """
-
-    def counted(epochs: int) -> float:
-        blank = TensorDataset(
-            torch.zeros(2, *input_shape, device=_device(model)),
-            torch.zeros(2, dtype=torch.int64, device=_device(model)),
-        )
-        with FlopCounterMode(display=False) as counter:
-            train(copy.deepcopy(model), blank, epochs, "exits", batch_size=2, progress=False)
-        return counter.get_total_flops() / 2
-
-    once = counted(0)
-    return once, counted(1) - once
+    once = _counted(model, input_shape, "exits", 0, cache_features=True)
+    return once, _counted(model, input_shape, "exits", 1, cache_features=True) - once
