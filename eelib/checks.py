@@ -29,7 +29,9 @@ from .costs import exit_costs
 from .early_exit import predict_all_exits, tradeoff_curve
 
 NOT_ANSWERED = "not answered yet"
+"""What a check prints for an exercise whose answer is still the stub (``None``)."""
 STUB_HINT = "replace the stub with your code and run the cell again."
+"""The hint that follows :data:`NOT_ANSWERED`."""
 
 
 class AnswerError(AssertionError):
@@ -153,6 +155,7 @@ def _random_probs(seed: int, shape=(4, 500, 10)) -> torch.Tensor:
 
 
 TAUS = (0.0, 0.3, 0.5, 0.8, 0.95, 1.0)
+"""The thresholds :func:`check_exit_rule` tries an answer on (alone and mixed across exits)."""
 
 
 def check_exit_rule(
@@ -208,6 +211,7 @@ MASK_CASES = (
     ((7, 5), 0.3),
     ((64, 32, 3, 3), 0.95),
 )
+"""(weight shape, sparsity) of each layer :func:`check_layerwise_mask` tries."""
 
 
 def check_layerwise_mask(

@@ -32,11 +32,15 @@ from .results import (
 )
 
 GRIDS = ("linear", "log")
+"""Spacings of the shared FLOPs-budget grid."""
 CHOICES = ("test", "validation")
+"""Where an operating point is chosen, on the test curve itself or on the validation split's."""
 EXTENTS = ("covered", "first-top", "last-top")
+"""Where the budget grid ends (:func:`budget_range`)."""
 PAIRINGS = ("shared", "pair")
+"""One budget range shared by every pair of frontiers, or each pair on its own range."""
 HEADLINE_MAX_SPARSITY = 0.95
-"""Targets above this are stress tests: reported on their own, outside the headline verdicts."""
+"""Targets above this are stress tests, reported on their own, outside the headline verdicts."""
 HEADLINE = {
     "grid": "linear",
     "choose": "test",
@@ -50,7 +54,7 @@ HEADLINE = {
 }
 """The pre-registered headline analysis (see the module's description)."""
 FLOPS_MARGIN = 10.0
-"""Claim B read as FLOPs at equal accuracy: "alike" means within ±10 % of the FLOPs."""
+"""Claim B read as FLOPs at equal accuracy, where "alike" means within ±10 % of the FLOPs."""
 
 
 def _selector(curve: pd.DataFrame, choose: str) -> pd.DataFrame:
@@ -131,6 +135,7 @@ def compare_strategies(results: pd.DataFrame, points: int = 50) -> pd.DataFrame:
 
 
 VERDICTS = ("holds", "does not hold", "undecided")
+"""The verdicts a claim can get (:func:`verdicts`)."""
 
 
 def interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -682,6 +687,7 @@ def claim_c_by_target(results: pd.DataFrame, confidence: float = 0.95) -> pd.Dat
 
 
 FIRST = "budget grid ends where the first frontier stops rising"
+"""The label of the robustness readings whose budget grid ends at the first frontier's top."""
 ROBUSTNESS_CHOICES = (
     ("headline: linear grid, covered range, swept on test, targets ≤ 95 %, 95 % intervals", {}),
     (FIRST, {"extent": "first-top"}),

@@ -15,7 +15,10 @@ import torch
 from torch import nn
 
 SCOPES = ("all", "base", "exits")
+"""The parts of a network a function can act on, in turn all of it, the base network (backbone
+and final classifier) or the exit heads."""
 PRUNABLE_TYPES = (nn.Conv2d, nn.Linear)
+"""The layers whose weights are pruned and counted in sparsity (biases and BatchNorm are not)."""
 
 
 def exit_head(channels: int, num_classes: int, pool: int) -> nn.Sequential:

@@ -28,6 +28,7 @@ RC = {
     "axes.spines.right": False,
     "image.cmap": "viridis",
 }
+"""The course's matplotlib settings (``rcParams``), which :func:`use_style` applies."""
 
 
 def use_style() -> None:
@@ -70,6 +71,7 @@ STYLE = {
     "all-at-once": {"color": "tab:blue", "label": "all at once"},
     "ordered": {"color": "tab:orange", "label": "ordered"},
 }
+"""Line style and legend label of each strategy in the course's figures."""
 
 
 def plot_tradeoff(results: pd.DataFrame, sparsities=None, frontier: bool = True, axes=None):

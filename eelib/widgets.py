@@ -20,7 +20,9 @@ from .results import RUN, num_exits
 from .results import runs as _runs
 
 LABELS = {"dense": "dense (unpruned)", "all-at-once": "all at once", "ordered": "ordered"}
+"""The legend label of each strategy."""
 COLOURS = {"dense": "#666666", "all-at-once": "#1f77b4", "ordered": "#ff7f0e"}
+"""The colour of each strategy (matplotlib's tab blue and orange, as :data:`eelib.plots.STYLE`)."""
 
 
 def runs(results: pd.DataFrame) -> pd.DataFrame:
