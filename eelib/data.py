@@ -19,6 +19,8 @@ import torch
 from torch.utils.data import Dataset
 
 DATASETS = ("fashion-mnist-mini", "fashion-mnist", "cifar10")
+AUGMENTATIONS = ("none", "crop-flip")
+"""Training-image augmentations :func:`eelib.train` knows (see :func:`random_crop_flip`)."""
 # Channels of each dataset's images (C of an item's (C, H, W) image).
 IMAGE_CHANNELS = {"fashion-mnist-mini": 1, "fashion-mnist": 1, "cifar10": 3}
 
@@ -95,6 +97,12 @@ class ImageDataset(Dataset):
             torch.tensor(v, dtype=torch.float32).view(-1, 1, 1) for v in (self.mean, self.std)
         )
         return images.sub(mean).div_(std)
+
+    def black(self) -> torch.Tensor:
+        """float32 ``(C,)``: a black pixel (0 in every channel) once normalised, the value
+        :func:`random_crop_flip` pads with (what padding the pixels before normalising gives)."""
+        zero = torch.zeros((1, 1, 1) if len(self.mean) == 1 else (1, 1, 1, len(self.mean)))
+        return self.normalise(zero.to(torch.uint8))[0, :, 0, 0]
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -202,6 +210,58 @@ def validation_split(
     return subset(~is_val, "train"), subset(is_val, "validation")
 
 
+def random_crop_flip(
+    images: torch.Tensor, fill: torch.Tensor, generator: torch.Generator, padding: int = 4
+) -> torch.Tensor:
+    """The standard CIFAR augmentation of a batch: pad, crop at random, flip half the images.
+
+    Each image is padded with ``padding`` pixels of ``fill`` on every side, a window of its own
+    size is cut at a random offset, and the window is mirrored left–right with probability 1/2:
+    "4 pixels are padded on each side, and a 32×32 crop is randomly sampled from the padded
+    image or its horizontal flip" (He et al., 2016, §4.2, after Lee et al., 2015), what
+    torchvision's ``v2.RandomCrop(32, padding=4)`` then ``v2.RandomHorizontalFlip()`` do image
+    by image. Here the offsets and flips are drawn from ``generator`` (not the global random
+    state), so a training run is the same for the same seed, and the whole batch is cut in one
+    indexing operation on the batch's device (tested equal to ``torchvision.transforms.v2.
+    functional``'s ``pad``, ``crop`` and ``horizontal_flip`` with the same draws).
+
+    Args:
+        images: float ``(N, C, H, W)`` batch, normalised, on any device.
+        fill: ``(C,)`` value of a padded pixel (:meth:`ImageDataset.black`: zero pixels
+            before normalisation, as the torchvision recipe pads).
+        generator: a CPU ``torch.Generator``; 3 draws per image (row, column, flip).
+        padding: pixels added on each side (4: He et al., 2016).
+
+    Returns:
+        float ``(N, C, H, W)``, a new tensor on ``images``' device; ``images`` is unchanged.
+
+    Raises:
+        ValueError: ``images`` is not 4-D, ``fill`` has not C values, or ``padding`` < 0.
+    """
+    if images.ndim != 4:
+        raise ValueError(f"images must be a batch (N, C, H, W), got shape {tuple(images.shape)}")
+    n, c, h, w = images.shape
+    if fill.numel() != c:
+        raise ValueError(f"fill needs {c} values, one per channel, got {fill.numel()}")
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
+    top = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    left = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    flip = torch.rand(n, generator=generator) < 0.5
+    padded = fill.to(images).view(1, c, 1, 1).expand(n, c, h + 2 * padding, w + 2 * padding)
+    padded = padded.clone()
+    padded[:, :, padding : padding + h, padding : padding + w] = images
+    rows = top[:, None] + torch.arange(h)
+    cols = torch.where(
+        flip[:, None], left[:, None] + w - 1 - torch.arange(w), left[:, None] + torch.arange(w)
+    )
+    device = images.device
+    batch = torch.arange(n, device=device)[:, None, None]
+    # advanced indices on dims 0, 2 and 3 around a slice: the result is (N, H, W, C)
+    cut = padded[batch, :, rows.to(device)[:, :, None], cols.to(device)[:, None, :]]
+    return cut.permute(0, 3, 1, 2).contiguous()
+
+
 def mini_digest(arrays: dict[str, np.ndarray]) -> str:
     """SHA-256 (hex) of the mini subset's arrays, taken in sorted key order over names, shapes and bytes."""
     sha = hashlib.sha256()
@@ -244,7 +304,8 @@ def _candidate_folders(root, with_debian: bool) -> list[Path]:
     return folders
 
 
-def _default_download_folder(root) -> Path:
+def default_download_folder(root) -> Path:
+    """Where ``download=True`` puts a dataset: ``root``, else ``$EELIB_DATA``, else ``./data``."""
     return Path(root or os.environ.get("EELIB_DATA") or "data")
 
 
@@ -288,7 +349,7 @@ def _load_fashion_mnist(split: str, root, download: bool) -> ImageDataset:
             base = torchvision.datasets.FashionMNIST(tmp, train=split == "train")
         elif download:
             base = torchvision.datasets.FashionMNIST(
-                _default_download_folder(root), train=split == "train", download=True
+                default_download_folder(root), train=split == "train", download=True
             )
         else:
             raise _not_found(
@@ -319,7 +380,7 @@ def _load_cifar10(split: str, root, download: bool) -> ImageDataset:
             "cifar-10-batches-py folder in a folder and pass root= or set EELIB_DATA.",
         )
     base = torchvision.datasets.CIFAR10(
-        folder or _default_download_folder(root),
+        folder or default_download_folder(root),
         train=split == "train",
         download=download and folder is None,
     )

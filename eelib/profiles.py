@@ -3,10 +3,32 @@ the checks on its settings.
 
 ``fast`` (default) runs every notebook in minutes on a laptop CPU; ``full`` is a residual network
 shaped like the paper's (7 exits) on the full Fashion-MNIST with five seeds, under an hour on 2
-CPU cores; ``paper`` is the paper's ResNet-56 with 7 exits, a GPU profile. ``full`` and ``paper`` run from the command line
+CPU cores; ``paper`` is the paper's own setting, ResNet-56 with 7 exits on CIFAR-10 trained as
+ResNet papers train it, a GPU profile. ``full`` and ``paper`` run from the command line
 (``python -m eelib reproduce``) and write to ``results/``.
 A notebook picks one through its parameters cell or the ``EELIB_PROFILE`` environment variable,
 and builds its networks with :func:`build_model` (the book's chapter 5 describes the profiles).
+
+The ``paper`` profile's numbers and where they come from:
+
+- network, exits, data: ResNet-56 (3 groups of n = 9 basic blocks; He et al., 2016, §4.2) with
+  6 internal classifiers (Kaya et al., 2019, Shallow-Deep Networks; Görmez & Koyuncu, 2022) on
+  CIFAR-10; 5,000 training images held out for validation, as He et al.'s 45k/5k split.
+- training (joint, base network): SGD with momentum 0.9, weight decay 1e-4, batch 128, learning
+  rate 0.1 divided by 10 at 50 % and 75 % of the epochs (He et al., 2016, §4.2: 32k and 48k of
+  64k iterations), pad-4 random crop and horizontal flip of the training images (ibid., after
+  Lee et al., 2015); 100 epochs, the length of the Shallow-Deep Networks code's ResNet-56
+  training (``epochs = 100``, the same SGD, momentum and weight decay; Kaya et al., 2019).
+- the exit heads on the frozen base (strategy 2): Adam, learning rate 1e-3, 25 epochs, weight
+  decay as above: Shallow-Deep Networks' "IC-only" training (Kaya et al., 2019, its code's
+  ``ic_only`` settings; its schedule divides by 10 once, at epoch 15, where ``step`` divides at
+  50 % and 75 %).
+- pruning: 5 targets up to 98 %, 4 rounds each, 20 rounds of (prune + fine-tune) in all, 2
+  epochs of fine-tuning per round (Görmez & Koyuncu, 2022, §4: 20 rounds; ``results/README.md``
+  says why the headline stops at 95 %). Fine-tuning's learning rate, 0.01 (one tenth of
+  training's, where its step schedule spends its middle) decayed to 0 by a cosine over each
+  round (Loshchilov & Hutter, 2017), is this course's choice: the paper does not give one.
+- bfloat16 autocast (float32 weights), the GPU's fast path (as ``full``'s on a CPU).
 """
 
 from __future__ import annotations
@@ -18,10 +40,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .data import DATASETS, IMAGE_CHANNELS
+from .data import AUGMENTATIONS, DATASETS, IMAGE_CHANNELS
 from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
 from .pruning import check_sparsity
-from .training import PRECISIONS
+from .training import OPTIMIZERS, PRECISIONS, SCHEDULES
 
 ARCHITECTURES = ("cnn", "resnet")
 HEADS_COMPUTE = ("uncached", "cached")
@@ -67,10 +89,30 @@ class Profile:
         sparsities: target sparsities (fractions in (0, 1), increasing) recorded along the way.
         seeds: one run per seed.
         val_size: training images held out, class-balanced, to choose operating points on.
-        batch_size, lr, finetune_lr: Adam's batch size and learning rates (training, fine-tuning).
+        batch_size, lr, finetune_lr: the batch size and the (starting) learning rates of
+            training and of fine-tuning.
         thresholds: number of confidence thresholds, evenly spaced over [0, 1], in each curve.
         precision: ``"float32"`` or ``"bfloat16"`` (autocast for training; see
             :func:`eelib.train`). Networks are always evaluated in float32.
+        optimizer: ``"adam"`` or ``"sgd"`` (with ``momentum``), for every phase but the exit
+            heads' training when ``head_optimizer`` is set.
+        momentum: SGD's momentum.
+        weight_decay: L2 penalty of every phase (0: none).
+        lr_schedule: learning rate over each training call — joint, base network, exit heads —
+            ``"constant"``, ``"step"`` (÷10 at 50 % and 75 % of the call) or ``"cosine"``
+            (:func:`eelib.training.lr_factor`).
+        finetune_schedule: the same for each fine-tuning call (each round, the dense
+            reference's fine-tuning), from ``finetune_lr``.
+        head_optimizer, head_lr: optimiser and learning rate of the exit heads' training on the
+            frozen base (strategy 2); None: ``optimizer`` and ``lr``.
+        augment: ``"none"`` or ``"crop-flip"`` (pad 4, random crop, horizontal flip) on the
+            training images of every phase (:func:`eelib.data.random_crop_flip`).
+        loader_workers, pin_memory: ``DataLoader`` worker processes and pinned memory for
+            training batches (speed only: the same numbers; pinning only on CUDA).
+
+    The settings from ``optimizer`` on came later than the first results: :meth:`to_dict` leaves
+    them out while they have their defaults, so the runs, checkpoints and metadata of the
+    ``fast`` and ``full`` profiles stay what they were.
     """
 
     name: str
@@ -98,6 +140,16 @@ class Profile:
     finetune_lr: float = 1e-3
     thresholds: int = 101
     precision: str = "float32"
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"
+    finetune_schedule: str = "constant"
+    head_optimizer: str | None = None
+    head_lr: float | None = None
+    augment: str = "none"
+    loader_workers: int = 0
+    pin_memory: bool = False
     description: str = field(default="", compare=False)
 
     def replace(self, **changes) -> "Profile":
@@ -111,7 +163,41 @@ class Profile:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The settings as a dict, those of :data:`LATER_SETTINGS` only where they are not at
+        their defaults (so the hash of a run's settings, :func:`eelib.checkpoints.config_hash`,
+        and its metadata are those of the runs made before these settings existed)."""
+        settings = dataclasses.asdict(self)
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: v for k, v in settings.items() if k not in LATER_SETTINGS or v != defaults[k]}
+
+    def training(self) -> dict:
+        """Keyword arguments of :func:`eelib.train` these settings give every phase (the
+        learning rate, its schedule and the epochs aside)."""
+        return {
+            "batch_size": self.batch_size,
+            "precision": self.precision,
+            "optimizer": self.optimizer,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "augment": self.augment,
+            "loader_workers": self.loader_workers,
+            "pin_memory": self.pin_memory,
+        }
+
+
+LATER_SETTINGS = (
+    "optimizer",
+    "momentum",
+    "weight_decay",
+    "lr_schedule",
+    "finetune_schedule",
+    "head_optimizer",
+    "head_lr",
+    "augment",
+    "loader_workers",
+    "pin_memory",
+)
+"""Settings added after the first committed results (see :meth:`Profile.to_dict`)."""
 
 
 PROFILES = {
@@ -147,22 +233,33 @@ PROFILES = {
     ),
     "paper": Profile(
         name="paper",
-        dataset="fashion-mnist",
+        dataset="cifar10",
         architecture="resnet",
         head_pool=4,
         final_pool=1,
-        train_epochs=30,
-        head_epochs=10,
+        train_epochs=100,
+        head_epochs=25,
         prune_steps=4,
         finetune_epochs=2,
         sparsities=(0.5, 0.75, 0.9, 0.95, 0.98),
         seeds=(0, 1, 2),
         val_size=5000,
-        lr=1e-3,
-        finetune_lr=3e-4,
+        batch_size=128,
+        optimizer="sgd",
+        momentum=0.9,
+        weight_decay=1e-4,
+        lr=0.1,
+        lr_schedule="step",
+        finetune_lr=0.01,
+        finetune_schedule="cosine",
+        head_optimizer="adam",
+        head_lr=1e-3,
+        augment="crop-flip",
+        precision="bfloat16",
         description=(
-            "the paper's ResNet-56 with 7 exits, 20 rounds of (prune + fine-tune): a GPU profile "
-            "(CIFAR-10 with --dataset cifar10 where it can be had)"
+            "the paper's setting: ResNet-56 with 7 exits on CIFAR-10 trained as ResNet papers "
+            "do (SGD, momentum, weight decay, step schedule, crop + flip), 20 rounds of (prune + "
+            "fine-tune); a GPU profile"
         ),
     ),
 }
@@ -296,13 +393,21 @@ def _positive_int(config: Profile, name: str, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
 
 
+def _choice(config: Profile, name: str, choices) -> None:
+    value = getattr(config, name)
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+
+
 def validate(config: Profile) -> Profile:
     """Check every setting of a run before any data is loaded; return it with targets sorted.
 
     Raises:
         ValueError: saying which setting is wrong and what it must be — an unknown dataset,
-            architecture or precision; epochs, rounds, thresholds, batch size or validation size that are not
-            positive integers; learning rates that are not positive; no seeds or repeated seeds;
+            architecture, precision, optimizer, schedule or augmentation; epochs, rounds,
+            thresholds, batch size or validation size that are not positive integers; learning
+            rates that are not positive; a negative momentum, weight decay or loader_workers;
+            cached heads' inputs with augmentation; no seeds or repeated seeds;
             no target sparsities, a repeated one, or one outside (0, 1) (0 is the dense reference,
             always recorded).
     """
@@ -328,10 +433,31 @@ def validate(config: Profile) -> Profile:
     for name in ("head_epochs", "joint_epochs"):
         if getattr(config, name) is not None:
             _positive_int(config, name)
-    for name in ("lr", "finetune_lr"):
+    for name in ("lr", "finetune_lr", "head_lr"):
         value = getattr(config, name)
+        if value is None and name == "head_lr":
+            continue
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
             raise ValueError(f"{name} must be a positive learning rate, got {value!r}")
+    _choice(config, "optimizer", OPTIMIZERS)
+    if config.head_optimizer is not None:
+        _choice(config, "head_optimizer", OPTIMIZERS)
+    _choice(config, "lr_schedule", SCHEDULES)
+    _choice(config, "finetune_schedule", SCHEDULES)
+    _choice(config, "augment", AUGMENTATIONS)
+    for name in ("momentum", "weight_decay"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+            raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
+    _positive_int(config, "loader_workers", 0)
+    if not isinstance(config.pin_memory, bool):
+        raise ValueError(f"pin_memory must be True or False, got {config.pin_memory!r}")
+    if config.augment != "none" and config.heads_compute == "cached":
+        raise ValueError(
+            "heads_compute='cached' counts the exit heads' inputs computed once, but with "
+            f"augment={config.augment!r} they change every epoch (no cache); use "
+            "heads_compute=uncached or augment=none"
+        )
     seeds = tuple(config.seeds)
     if (
         not seeds

@@ -6,13 +6,16 @@ Shallow-Deep Networks loss without its schedule; the book's chapter 2).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import trange
 
+from .data import AUGMENTATIONS, random_crop_flip
 from .models import EarlyExitNetwork
 
 
@@ -37,6 +40,60 @@ def _loss_weights(
 
 
 PRECISIONS = ("float32", "bfloat16")
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "step", "cosine")
+
+
+def lr_factor(schedule: str, progress: float) -> float:
+    """The learning rate's multiplier at ``progress`` ∈ [0, 1) of a training call's steps.
+
+    ``"constant"``: 1. ``"step"``: 1, then 0.1 from half of the steps, 0.01 from three quarters
+    (He et al., 2016, §4.2: "divide it by 10 at 32k and 48k iterations, and terminate training
+    at 64k"). ``"cosine"``: ½ (1 + cos π·progress), from 1 down towards 0 (Loshchilov & Hutter,
+    2017, SGDR, without restarts). Raises ValueError for another schedule.
+    """
+    if schedule == "constant":
+        return 1.0
+    if schedule == "step":
+        return 0.1 ** ((progress >= 0.5) + (progress >= 0.75))
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+    raise ValueError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+
+
+def _optimizer(parameters, name: str, lr: float, momentum: float, weight_decay: float):
+    """Adam (``torch.optim.Adam``, L2 ``weight_decay``) or SGD with (heavy-ball) momentum."""
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if weight_decay:
+        return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    return torch.optim.Adam(parameters, lr=lr)
+
+
+def augmentation_generator(seed: int) -> torch.Generator:
+    """The generator a training call's augmentation draws from: seeded from ``seed`` but apart
+    from the shuffling's, so turning augmentation on leaves the order of the batches as it was."""
+    state = np.random.SeedSequence((seed, 0xA06)).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
+def _check_options(optimizer, momentum, weight_decay, schedule, augment, loader_workers):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    lr_factor(schedule, 0.0)
+    if augment not in AUGMENTATIONS:
+        raise ValueError(
+            f"unknown augmentation {augment!r}; choose one of {', '.join(AUGMENTATIONS)}"
+        )
+    for name, value in (("momentum", momentum), ("weight_decay", weight_decay)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    if (
+        isinstance(loader_workers, bool)
+        or not isinstance(loader_workers, int)
+        or loader_workers < 0
+    ):
+        raise ValueError(f"loader_workers must be a non-negative integer, got {loader_workers!r}")
 
 
 def train(
@@ -55,8 +112,16 @@ def train(
     cache_features: bool = True,
     validation: Dataset | None = None,
     patience: int = 0,
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
+    augment: str = "none",
+    loader_workers: int = 0,
+    pin_memory: bool = False,
 ) -> list[float]:
-    """Train the part of ``model`` that ``scope`` names with Adam, in place.
+    """Train the part of ``model`` that ``scope`` names, in place (Adam at a constant learning
+    rate by default; SGD, weight decay, a schedule and augmentation on request).
 
     Args:
         model: an early-exit network.
@@ -69,7 +134,7 @@ def train(
             then do not change while the heads train, so they are computed once, before the first
             epoch, and the heads' linear layers train on them: the same steps on the same batches,
             without a forward pass through the base network per step (book, chapter 4).
-        lr: Adam's learning rate.
+        lr: the optimiser's (starting) learning rate.
         batch_size: samples per step.
         seed: seeds the shuffling (a ``torch.Generator``); same seed and model → same weights.
         exit_weights: the K loss weights w_k for ``scope="all"`` (default: all 1).
@@ -87,14 +152,33 @@ def train(
             exits the loss covers on ``validation`` has not improved for n epochs (at most
             ``epochs``), then restores the trained parameters of the best epoch ("until the
             validation accuracy stops improving"; book, chapter 5).
+        optimizer: ``"adam"`` (``torch.optim.Adam``) or ``"sgd"`` (``torch.optim.SGD`` with
+            ``momentum``, the ResNet recipe: He et al., 2016).
+        momentum: SGD's momentum (ignored by Adam).
+        weight_decay: L2 penalty on every trained parameter (both optimisers; 0: none).
+        schedule: the learning rate over the call's steps, ``"constant"``, ``"step"`` (÷10 at
+            50 % and 75 %) or ``"cosine"`` (:func:`lr_factor`), stepped after every batch;
+            with ``patience`` the schedule spans ``epochs``, the most it may train.
+        augment: ``"none"`` or ``"crop-flip"`` (:func:`eelib.data.random_crop_flip` on every
+            training batch, on the device, drawn from :func:`augmentation_generator`: the same
+            seed gives the same images). Only the training batches are augmented, never
+            ``validation``. The heads' inputs then change every epoch, so ``scope="exits"``
+            runs the frozen base at every step (no cache). Needs an
+            :class:`~eelib.data.ImageDataset` (its :meth:`~eelib.data.ImageDataset.black`).
+        loader_workers: ``DataLoader`` worker processes preparing batches (0: in this
+            process). The batches and their order are the same for any number.
+        pin_memory: page-locked batches for faster, asynchronous copies to a CUDA device
+            (ignored elsewhere). Batches always move with ``non_blocking=True``.
 
     Returns:
         The mean training loss of each epoch trained (fewer than ``epochs`` when early
         stopping ended it).
 
     Raises:
-        ValueError: an unknown scope or precision, bad ``exit_weights``, a negative ``epochs``,
-            an empty dataset, a negative ``patience`` or a ``patience`` without ``validation``.
+        ValueError: an unknown scope, precision, optimizer, schedule or augmentation, bad
+            ``exit_weights``, a negative ``epochs``, ``momentum``, ``weight_decay`` or
+            ``loader_workers``, an empty dataset, a negative ``patience`` or a ``patience``
+            without ``validation``, augmentation of a dataset without ``black()``.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
@@ -106,6 +190,16 @@ def train(
         raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
     if patience and validation is None:
         raise ValueError("early stopping (patience > 0) needs a validation dataset")
+    _check_options(optimizer, momentum, weight_decay, schedule, augment, loader_workers)
+    fill = None
+    if augment != "none":
+        if not hasattr(dataset, "black"):
+            raise ValueError(
+                f"augment={augment!r} needs an eelib ImageDataset (its black() pads the crops), "
+                f"got {type(dataset).__name__}"
+            )
+        fill = dataset.black()
+        cache_features = False  # the heads' inputs change with every augmented batch
     weights = _loss_weights(model, scope, exit_weights)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
@@ -116,7 +210,7 @@ def train(
         else []
     )
     trainable = [p for _, part in model.parts(scope) for p in part.parameters()]
-    optimizer = torch.optim.Adam(trainable, lr=lr)
+    optim = _optimizer(trainable, optimizer, lr, momentum, weight_decay)
     generator = torch.Generator().manual_seed(seed)
     criterion = nn.CrossEntropyLoss()
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16")
@@ -137,8 +231,29 @@ def train(
         else:
             if fast:
                 model.to(memory_format=torch.channels_last)
-            loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
-            forward, batches = model, _images(loader, device, fast)
+            # Not persistent_workers: a new iterator each epoch draws its base seed from the
+            # generator, as with no workers, so the shuffling is the same for any number.
+            loader = DataLoader(
+                dataset,
+                batch_size=batch_size,
+                shuffle=True,
+                generator=generator,
+                num_workers=loader_workers,
+                pin_memory=pin_memory and device.type == "cuda",
+            )
+            augmenter = None
+            if fill is not None:
+                draws = augmentation_generator(seed)
+                augmenter = lambda images: random_crop_flip(images, fill, draws)  # noqa: E731
+            forward, batches = model, _images(loader, device, fast, augmenter)
+        total_steps = max(1, epochs * _steps_per_epoch(len(dataset), batch_size))
+        scheduler = (
+            torch.optim.lr_scheduler.LambdaLR(
+                optim, lambda step: lr_factor(schedule, step / total_steps)
+            )
+            if schedule != "constant"
+            else None
+        )
         bar = trange(epochs, desc=desc or f"train {scope}", disable=not progress, leave=False)
         for _ in bar:
             total, count = 0.0, 0
@@ -146,9 +261,11 @@ def train(
                 with autocast:
                     logits = forward(inputs)
                     loss = sum(w * criterion(z, labels) for w, z in zip(weights, logits) if w != 0)
-                optimizer.zero_grad(set_to_none=True)
+                optim.zero_grad(set_to_none=True)
                 loss.backward()
-                optimizer.step()
+                optim.step()
+                if scheduler is not None:
+                    scheduler.step()
                 total += loss.item() * len(labels)
                 count += len(labels)
             history.append(total / count)
@@ -189,15 +306,21 @@ def _validation_accuracy(model, dataset, weights, device, scope: str) -> float:
     return score
 
 
-def _images(loader: DataLoader, device: torch.device, channels_last: bool):
-    """One epoch of ``(images, labels)`` batches on ``device``."""
+def _steps_per_epoch(size: int, batch_size: int) -> int:
+    return -(-size // batch_size)  # a DataLoader keeps the last, smaller batch
+
+
+def _images(loader: DataLoader, device: torch.device, channels_last: bool, augment=None):
+    """One epoch of ``(images, labels)`` batches on ``device``, augmented there by ``augment``."""
 
     def epoch():
         for images, labels in loader:
-            images = images.to(device)
+            images = images.to(device, non_blocking=True)
+            if augment is not None:
+                images = augment(images)
             if channels_last:
                 images = images.to(memory_format=torch.channels_last)
-            yield images, labels.to(device)
+            yield images, labels.to(device, non_blocking=True)
 
     return epoch
 

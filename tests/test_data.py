@@ -184,3 +184,49 @@ def test_validation_split_is_class_balanced_disjoint_and_fixed():
             validation_split(full, bad)
     with pytest.raises(ValueError, match="fewer than"):
         validation_split(full, 7000)
+
+
+def test_random_crop_flip_is_torchvisions_crop_and_flip_with_the_runs_own_draws():
+    """Shapes kept; each image is v2's pad (black pixels) → crop → horizontal flip with the
+    offsets and flips drawn from the generator; the same seed gives the same batch."""
+    from torchvision.transforms.v2 import functional as F
+
+    from eelib.data import random_crop_flip
+
+    data = load_dataset("fashion-mnist-mini", "test")
+    images = torch.stack([data[i][0] for i in range(16)])
+    fill = data.black()
+    assert fill.shape == (1,) and fill.item() == pytest.approx(-0.2860 / 0.3530, abs=1e-4)
+    out = random_crop_flip(images, fill, torch.Generator().manual_seed(7))
+    assert out.shape == images.shape and out.dtype == torch.float32
+    assert not torch.equal(out, images)
+    g = torch.Generator().manual_seed(7)
+    top, left = (torch.randint(0, 9, (16,), generator=g) for _ in range(2))
+    flip = torch.rand(16, generator=g) < 0.5
+    assert 0 < flip.sum() < 16
+    for i in range(16):
+        cut = F.crop(F.pad(images[i], [4], fill=fill.tolist()), int(top[i]), int(left[i]), 28, 28)
+        assert torch.equal(out[i], F.horizontal_flip(cut) if flip[i] else cut), i
+    again = random_crop_flip(images, fill, torch.Generator().manual_seed(7))
+    other = random_crop_flip(images, fill, torch.Generator().manual_seed(8))
+    assert torch.equal(again, out) and not torch.equal(other, out)
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        random_crop_flip(images[0], fill, g)
+    with pytest.raises(ValueError, match="fill needs 1"):
+        random_crop_flip(images, torch.zeros(3), g)
+
+
+def test_random_crop_flip_on_colour_images(tmp_path, monkeypatch):
+    from eelib.data import random_crop_flip
+
+    _fake_cifar10(tmp_path)
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: True)
+    train = load_dataset("cifar10", "train", root=tmp_path)
+    images = torch.stack([train[i][0] for i in range(8)])
+    fill = train.black()
+    assert fill.shape == (3,)
+    out = random_crop_flip(images, fill, torch.Generator().manual_seed(0), padding=0)
+    flipped = out != images
+    for i in range(8):  # no padding: each image is itself or its mirror image
+        assert torch.equal(out[i], images[i]) or torch.equal(out[i], images[i].flip(-1))
+    assert flipped.any()

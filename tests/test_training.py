@@ -108,3 +108,98 @@ def test_early_stopping_keeps_the_best_epoch(model, tiny_set):
     assert all(
         torch.equal(p, q) for p, q in zip(stopped.state_dict().values(), best.state_dict().values())
     )
+
+
+def test_learning_rate_schedules():
+    from eelib.training import lr_factor
+
+    assert [lr_factor("step", t) for t in (0, 0.49, 0.5, 0.74, 0.75, 0.99)] == pytest.approx(
+        [1, 1, 0.1, 0.1, 0.01, 0.01]
+    ), "He et al.: ÷10 at 50 % and 75 % of training"
+    assert [lr_factor("cosine", t) for t in (0, 0.5, 1)] == pytest.approx([1, 0.5, 0])
+    assert lr_factor("constant", 0.9) == 1
+    with pytest.raises(ValueError, match="unknown schedule"):
+        lr_factor("linear", 0.5)
+
+
+def test_sgd_with_momentum_weight_decay_and_a_schedule(model, tiny_set, monkeypatch):
+    """SGD steps the learning rate down as the schedule says, once per batch; same seed, same
+    weights; a different schedule, different weights."""
+    seen = []
+    step = torch.optim.SGD.step
+
+    def record(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        assert self.param_groups[0]["momentum"] == 0.9
+        assert self.param_groups[0]["weight_decay"] == 1e-4
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", record)
+    kwargs = dict(lr=0.1, batch_size=16, progress=False, optimizer="sgd", weight_decay=1e-4)
+    runs = [copy.deepcopy(model) for _ in range(3)]
+    losses = [
+        train(m, tiny_set, 2, schedule=s, **kwargs)
+        for m, s in zip(runs, ("step", "step", "cosine"))
+    ]
+    assert seen[:8] == pytest.approx([0.1] * 4 + [0.01] * 2 + [0.001] * 2), "8 steps of 16"
+    assert losses[0] == losses[1] and losses[0] != losses[2]
+    assert all(torch.equal(p, q) for p, q in zip(runs[0].parameters(), runs[1].parameters()))
+
+
+def test_more_loader_workers_and_pinned_memory_give_the_same_numbers(model, tiny_set):
+    """The GPU-ready loader path (worker processes, pinned memory where there is CUDA) changes
+    the speed, not the batches: the same losses and weights as the default on a CPU."""
+    a, b = copy.deepcopy(model), copy.deepcopy(model)
+    kwargs = dict(seed=4, batch_size=16, progress=False, lr=1e-2)
+    losses = train(a, tiny_set, 2, **kwargs)
+    assert train(b, tiny_set, 2, loader_workers=2, pin_memory=True, **kwargs) == losses
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_augmentation_only_on_the_training_batches_and_fixed_by_the_seed(
+    model, tiny_set, monkeypatch
+):
+    import eelib.training
+    from eelib.data import random_crop_flip
+
+    seen = []
+
+    def spy(images, fill, generator, padding=4):
+        out = random_crop_flip(images, fill, generator, padding)
+        assert out.shape == images.shape and out.dtype == images.dtype
+        seen.append(len(images))
+        return out
+
+    monkeypatch.setattr(eelib.training, "random_crop_flip", spy)
+    pixels = tiny_set.data.clone()
+    validation = type(tiny_set)(
+        tiny_set.data[:10], tiny_set.targets[:10], tiny_set.classes, tiny_set.mean, tiny_set.std
+    )
+    settings = dict(seed=2, batch_size=16, progress=False, lr=1e-2, augment="crop-flip")
+    runs = [copy.deepcopy(model) for _ in range(4)]
+    augmented = train(runs[0], tiny_set, 2, **settings)
+    assert sum(seen) == 2 * len(tiny_set), "every training image once per epoch, nothing else"
+    assert torch.equal(tiny_set.data, pixels), "the dataset itself is untouched"
+    seen.clear()
+    train(runs[1], tiny_set, 3, scope="exits", validation=validation, patience=5, **settings)
+    assert sum(seen) == 3 * len(tiny_set), "the validation images are never augmented"
+    assert train(runs[2], tiny_set, 2, **settings) == augmented, "same seed, same images"
+    assert train(runs[3], tiny_set, 2, **{**settings, "augment": "none"}) != augmented
+
+
+def test_bad_optimiser_loader_and_augmentation_arguments(model, tiny_set):
+    from torch.utils.data import TensorDataset
+
+    for bad, message in (
+        (dict(optimizer="lamb"), "unknown optimizer"),
+        (dict(schedule="linear"), "unknown schedule"),
+        (dict(augment="mixup"), "unknown augmentation"),
+        (dict(momentum=-1), "momentum"),
+        (dict(weight_decay=-1e-4), "weight_decay"),
+        (dict(loader_workers=-1), "loader_workers"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            train(model, tiny_set, 1, progress=False, **bad)
+    plain = TensorDataset(torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.int64))
+    with pytest.raises(ValueError, match="needs an eelib ImageDataset"):
+        train(model, plain, 1, augment="crop-flip", progress=False)

@@ -1,0 +1,76 @@
+"""Profiles: the settings added for the paper's recipe, their checks, and the runs they leave as
+they were."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from eelib.checkpoints import config_hash
+from eelib.profiles import LATER_SETTINGS, PROFILES, Profile, get_profile, parse_setting, validate
+
+# config_hash of the fast and full profiles before the later settings existed (commit 1d3202e):
+# their checkpoints, and so an interrupted run of theirs, stay valid.
+HASHES_BEFORE = {"fast": "82c6ac0b84e8", "full": "baf696b92eea"}
+
+
+@pytest.mark.parametrize("name", ["fast", "full"])
+def test_the_fashion_mnist_profiles_keep_their_settings_and_their_hash(name):
+    profile = get_profile(name)
+    assert profile.optimizer == "adam" and profile.weight_decay == 0
+    assert profile.lr_schedule == profile.finetune_schedule == "constant"
+    assert profile.augment == "none" and profile.loader_workers == 0 and not profile.pin_memory
+    assert not set(LATER_SETTINGS) & set(profile.to_dict()), "defaults left out"
+    assert config_hash(profile, torch.device("cpu")) == HASHES_BEFORE[name]
+    changed = profile.replace(optimizer="sgd")
+    assert changed.to_dict()["optimizer"] == "sgd"
+    assert config_hash(changed, torch.device("cpu")) != HASHES_BEFORE[name]
+
+
+def test_the_paper_profile_is_the_papers_setting():
+    paper = validate(get_profile("paper"))
+    assert paper.dataset == "cifar10" and paper.architecture == "resnet"
+    assert paper.blocks_per_group == 9 and len(paper.exit_after) == 6, "ResNet-56, 7 exits"
+    assert (paper.optimizer, paper.momentum, paper.weight_decay) == ("sgd", 0.9, 1e-4)
+    assert (paper.lr, paper.lr_schedule, paper.batch_size) == (0.1, "step", 128)
+    assert paper.augment == "crop-flip" and paper.val_size == 5000
+    assert (paper.head_optimizer, paper.head_lr, paper.head_epochs) == ("adam", 1e-3, 25)
+    assert paper.prune_steps * len(paper.sparsities) == 20, "the paper's 20 rounds"
+    assert paper.finetune_schedule == "cosine" and paper.finetune_lr == 0.01
+    for name in ("optimizer", "lr_schedule", "augment", "head_lr"):
+        assert name in paper.to_dict()
+
+
+def test_every_later_setting_is_a_profile_field_that_set_reaches():
+    fields = {f.name for f in dataclasses.fields(Profile)}
+    assert set(LATER_SETTINGS) <= fields
+    assert parse_setting("optimizer=sgd") == ("optimizer", "sgd")
+    assert parse_setting("momentum=0.8") == ("momentum", 0.8)
+    assert parse_setting("weight_decay=5e-4") == ("weight_decay", 5e-4)
+    assert parse_setting("lr-schedule=cosine") == ("lr_schedule", "cosine")
+    assert parse_setting("finetune_schedule=step") == ("finetune_schedule", "step")
+    assert parse_setting("head_optimizer=None") == ("head_optimizer", None)
+    assert parse_setting("augment=crop-flip") == ("augment", "crop-flip")
+    assert parse_setting("loader_workers=4") == ("loader_workers", 4)
+    assert parse_setting("pin_memory=True") == ("pin_memory", True)
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        (dict(optimizer="lamb"), "unknown optimizer 'lamb'"),
+        (dict(head_optimizer="rmsprop"), "unknown head_optimizer"),
+        (dict(lr_schedule="linear"), "unknown lr_schedule"),
+        (dict(finetune_schedule="warm"), "unknown finetune_schedule"),
+        (dict(augment="mixup"), "unknown augment"),
+        (dict(momentum=-0.1), "momentum must be a number ≥ 0"),
+        (dict(weight_decay="1e-4x"), "weight_decay must be a number ≥ 0"),
+        (dict(head_lr=0), "head_lr must be a positive learning rate"),
+        (dict(loader_workers=-1), "loader_workers must be an integer ≥ 0"),
+        (dict(pin_memory="yes"), "pin_memory must be True or False"),
+        (dict(augment="crop-flip", heads_compute="cached"), "change every epoch"),
+    ],
+)
+def test_the_later_settings_are_checked(setting, message):
+    with pytest.raises(ValueError, match=message):
+        validate(PROFILES["fast"].replace(**setting))
