@@ -1,4 +1,8 @@
-"""Command line: ``python -m eelib reproduce --profile fast --dataset fashion-mnist --out results/run.csv``."""
+"""Command line: ``python -m eelib reproduce --profile fast --dataset fashion-mnist --out results/run.csv``.
+
+The paper's setting on one GPU: ``python -m eelib reproduce --profile paper --download``;
+several GPUs or a cluster: ``--workers N`` or ``--scheduler ADDRESS`` (results/README.md).
+"""
 
 from __future__ import annotations
 
@@ -79,8 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=1,
-        help="processes sharing the (seed, strategy) pieces, each with its share of the CPU "
-        "threads (default: %(default)s)",
+        help="Dask worker processes on this machine sharing the (seed, strategy) pieces, each "
+        "with its share of the CPU threads, or one GPU each with --device cuda "
+        "(default: %(default)s)",
+    )
+    rep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler (tcp://host:8786, or its scheduler file) whose workers do "
+        "the pieces, one GPU each (workers started with --resources GPU=1); --checkpoints and "
+        "--root must then be folders they share; --device defaults to cuda",
     )
     rep.add_argument(
         "--set",
@@ -99,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings(args)
         dataset = settings.pop("dataset", PROFILES[args.profile].dataset)
         out = args.out or f"results/{args.profile}-{dataset}.csv"
-        check_device(args.device)  # before any data is loaded
+        if args.scheduler is None:
+            check_device(args.device)  # before any data is loaded (a cluster's: on its workers)
         results = run_experiment(
             args.profile,
             dataset=dataset,
@@ -110,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
             progress=not args.no_progress,
             workers=args.workers,
+            scheduler=args.scheduler,
             checkpoints=args.checkpoints or None,
             **settings,
         )
@@ -127,9 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     meta = results.attrs["metadata"]
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
         print(summarise(results))
+    workers = meta.get("worker_machines", [])
+    where = ", ".join(sorted({m.get("gpu") or m.get("device", "?") for m in workers}))
     print(
         f"\n{meta['config']['dataset']}, seeds {meta['seeds']}, {meta['wall_time_s']} s on "
-        f"{meta['machine']['device']} ({meta['resumed_pieces']} pieces resumed from "
+        f"{where or meta['machine']['device']} ({meta['resumed_pieces']} pieces resumed from "
         f"{args.checkpoints or 'nowhere'}); wrote {out} and {out[:-4]}.json"
     )
     return 0

@@ -222,8 +222,8 @@ def random_crop_flip(
     torchvision's ``v2.RandomCrop(32, padding=4)`` then ``v2.RandomHorizontalFlip()`` do image
     by image. Here the offsets and flips are drawn from ``generator`` (not the global random
     state), so a training run is the same for the same seed, and the whole batch is cut in one
-    indexing operation on the batch's device (tested equal to ``torchvision.transforms.v2.
-    functional``'s ``pad``, ``crop`` and ``horizontal_flip`` with the same draws).
+    indexing operation on the batch's device (tested equal to ``pad``, ``crop`` and
+    ``horizontal_flip`` of ``torchvision.transforms.v2.functional`` with the same draws).
 
     Args:
         images: float ``(N, C, H, W)`` batch, normalised, on any device.

@@ -16,7 +16,6 @@ import os
 import platform
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -27,8 +26,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoints import Checkpoints, config_hash
+from .cluster import run_tasks, worker_device
 from .costs import cached_heads_flops, training_flops
-from .data import ImageDataset, load_dataset, validation_split
+from .data import ImageDataset, default_download_folder, load_dataset, validation_split
 from .models import EarlyExitNetwork
 from .profiles import Profile, build_model, check_device, get_profile, validate
 from .pruning import prune_all_at_once, prune_base, prune_heads
@@ -48,6 +48,10 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def _distinct(items: list) -> list:
+    return [item for i, item in enumerate(items) if item not in items[:i]]
 
 
 def _machine(device: torch.device) -> dict[str, str | int]:
@@ -153,6 +157,7 @@ def run_experiment(
     progress: bool = True,
     checkpoints: str | os.PathLike | None = None,
     workers: int = 1,
+    scheduler: str | os.PathLike | None = None,
     **settings,
 ) -> pd.DataFrame:
     """Run both pruning strategies along one pruning trajectory per seed; return every trade-off curve.
@@ -188,11 +193,19 @@ def run_experiment(
         checkpoints: a folder to keep finished pieces in (under a hash of the config); running the
             same command again after an interruption continues from them and gives the same
             numbers. A changed config gets another hash and never reuses old pieces.
-        workers: processes to share the (seed, strategy) pieces out to, each with its share of
-            the CPU threads (2 workers of 1 thread each do more on 2 cores than 1 of 2 threads);
-            their pieces meet in ``checkpoints`` (a temporary folder if None). The numbers of a
-            piece can differ in the last bits with the number of threads it ran on, so resume a
-            run with the workers it started with.
+        workers: worker processes of a Dask ``LocalCluster`` to share the (seed, strategy)
+            tasks out to (:func:`eelib.cluster.run_tasks`), each with its share of the CPU
+            threads (2 workers of 1 thread each do more on 2 cores than 1 of 2 threads), or one
+            GPU each on CUDA (:func:`eelib.cluster.worker_device`); their pieces meet in
+            ``checkpoints`` (a temporary folder if None), where this process then reads them.
+            The numbers of a piece can differ in the last bits with the number of threads it
+            ran on, so resume a run with the workers it started with.
+        scheduler: a running Dask scheduler (address or scheduler file) whose workers do the
+            tasks instead, one GPU each on CUDA (workers started with ``--resources GPU=1``).
+            ``checkpoints`` must then be a folder every worker and this machine see (a shared
+            file system), and so must the data (``root``). ``device`` is the workers' (default
+            ``"cuda"``) and is checked on them; this process only reads the pieces back, on
+            the CPU.
         **settings: other profile settings to override (``train_epochs=1``…).
 
     Returns:
@@ -203,7 +216,8 @@ def run_experiment(
     Raises:
         ValueError: any bad setting (see :func:`eelib.profiles.validate`), an unknown or absent
             device, or unmatched compute — all checked before training starts (the settings and
-            the device before any data is loaded).
+            the device before any data is loaded); a scheduler without ``checkpoints`` or that
+            cannot be reached; pieces the workers wrote where this process cannot read them.
         FileNotFoundError: the dataset is not on disk (see :func:`eelib.load_dataset`).
         FileExistsError: ``out`` exists and ``overwrite`` is False.
     """
@@ -217,23 +231,33 @@ def run_experiment(
         )
     )
     out = check_out(out, overwrite) if out is not None else None
-    device = check_device(device)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if scheduler is not None:
+        device, here = _device_name(device or "cuda"), torch.device("cpu")
+        if checkpoints is None:
+            raise ValueError(
+                "a run on a Dask scheduler's workers needs checkpoints: a folder every worker "
+                "and this machine see (a shared file system), where they leave their pieces"
+            )
+    else:
+        device = here = check_device(device)
+    shared = workers > 1 or scheduler is not None
     start = time.perf_counter()
-    with _folder(checkpoints, workers) as folder:
-        resumed = (
-            _in_workers(config, root, download, device, folder, workers, progress)
-            if workers > 1
-            else 0
-        )
-        study = _prepare(config, root, download, device, folder, progress)
+    with _folder(checkpoints, shared) as folder:
+        # here first: the settings' compute is matched and a download happens once
+        study = _prepare(config, root, download, here, folder, progress, device, shared)
+        remote = []
+        if shared:
+            if root is None and download:
+                root = default_download_folder(None)  # where the download went
+            remote = _in_workers(config, root, device, folder, workers, scheduler, progress)
         for seed in study.config.seeds:
             for run in STRATEGY_RUNS.values():
                 run(study, seed)
         study.pieces.close()
     results = pd.concat(study.pieces.rows, ignore_index=True)
-    results.attrs["metadata"] = _metadata(study, start, workers, resumed)
+    results.attrs["metadata"] = _metadata(study, start, workers, scheduler, remote)
     if out is not None:
         save_results(results, out, overwrite=overwrite)
     return results
@@ -254,19 +278,27 @@ class _Study:
 
     @property
     def fit(self) -> dict:
-        """Keyword arguments of every :func:`eelib.train` call (the learning rate aside)."""
+        """Keyword arguments of every training call (:func:`eelib.train`; the learning rate
+        aside): the profile's optimiser, augmentation, loader and ``lr_schedule``."""
         c = self.config
         return {
-            "batch_size": c.batch_size,
+            **c.training(),
             "device": self.device,
             "progress": False,
-            "precision": c.precision,
+            "schedule": c.lr_schedule,
         }
 
     @property
     def tune(self) -> dict:
-        """Keyword arguments of every fine-tuning call."""
-        return {**self.fit, "lr": self.config.finetune_lr}
+        """Keyword arguments of every fine-tuning call: ``finetune_lr``, ``finetune_schedule``."""
+        c = self.config
+        return {**self.fit, "lr": c.finetune_lr, "schedule": c.finetune_schedule}
+
+    @property
+    def heads(self) -> dict:
+        """Keyword arguments of the exit heads' training on the frozen base (strategy 2)."""
+        c = self.config
+        return {**self.fit, "lr": c.head_lr or c.lr, "optimizer": c.head_optimizer or c.optimizer}
 
     def network(self, seed: int) -> EarlyExitNetwork:
         shape, classes = self.train_set.image_shape, len(self.train_set.classes)
@@ -281,21 +313,34 @@ def _data(name: str, root, download: bool, val_size: int):
     return train_set, val_set, load_dataset(name, "test", root=root, download=download)
 
 
-def _prepare(config: Profile, root, download, device, checkpoints, progress: bool) -> _Study:
-    """Load the data, match the compute budgets, open the checkpoint store."""
+def _prepare(
+    config: Profile,
+    root,
+    download,
+    device,
+    checkpoints,
+    progress: bool,
+    key_device=None,
+    restore_only: bool = False,
+) -> _Study:
+    """Load the data, match the compute budgets, open the checkpoint store.
+
+    ``key_device``: the device the pieces were made on, for their hash (default ``device``);
+    ``restore_only``: every piece must be in the store (workers made them)."""
     train_set, val_set, test_set = _data(config.dataset, root, download, config.val_size)
     probe = build_model(config, 0, train_set.image_shape[0], len(train_set.classes))
     joint_epochs, compute = compute_budget(config, probe, train_set.image_shape, len(train_set))
     config = config.replace(
         joint_epochs=joint_epochs, head_epochs=config.head_epochs or config.train_epochs
     )
-    key = config_hash(config, device)
+    key = config_hash(config, torch.device(key_device or device))
     thresholds = np.linspace(0.0, 1.0, config.thresholds)
     pieces = _Pieces(
         Checkpoints(checkpoints, key),
         lambda model: evaluate(model, test_set, thresholds, device, val_set),
         total=len(config.seeds) * (3 + 3 * len(config.sparsities)),
-        progress=progress,
+        progress=progress and not restore_only,
+        restore_only=restore_only,
     )
     return _Study(config, train_set, val_set, test_set, device, compute, key, pieces)
 
@@ -365,7 +410,7 @@ def ordered(study: _Study, seed: int) -> None:
         def heads(m, target=target, rounds=(i + 1) * p):
             early = {"validation": study.val_set, "patience": c.head_patience}
             epochs = train(
-                m, train_set, c.head_epochs, "exits", c.lr, seed=heads_seed, **early, **study.fit
+                m, train_set, c.head_epochs, "exits", seed=heads_seed, **early, **study.heads
             )
             prune_heads(m, train_set, target, 0.0, rounds, F, heads_seed + 1, **study.tune)
             return {"head_epochs_trained": len(epochs)}
@@ -379,42 +424,56 @@ STRATEGY_RUNS = {"all-at-once": all_at_once, "ordered": ordered}
 
 
 @contextlib.contextmanager
-def _folder(checkpoints, workers: int):
-    """The checkpoint folder; a temporary one when workers must hand pieces back and none is set."""
-    if checkpoints is not None or workers == 1:
-        yield checkpoints
+def _folder(checkpoints, shared: bool):
+    """The checkpoint folder, absolute (workers may start elsewhere); a temporary one when
+    workers must hand pieces back and none is set."""
+    if checkpoints is not None or not shared:
+        yield None if checkpoints is None else os.path.abspath(checkpoints)
         return
     with tempfile.TemporaryDirectory(prefix="eelib-pieces-") as folder:
         yield folder
 
 
-def _in_workers(
-    config: Profile, root, download, device, folder, workers: int, progress: bool
-) -> int:
-    """Do every (seed, strategy) in ``workers`` processes, each with its share of the threads.
+def _device_name(name: str) -> str:
+    """A device name checked for its form only (it is checked for real on the workers)."""
+    try:
+        return str(torch.device(name))
+    except (RuntimeError, ValueError):
+        raise ValueError(f"unknown device {str(name)!r}; choose cuda, cuda:N or cpu") from None
 
-    Each process stores its finished pieces in ``folder``; the caller then restores them all.
-    Returns how many pieces the workers resumed from an earlier, interrupted run.
-    """
-    threads = max(1, torch.get_num_threads() // workers)
+
+def _in_workers(config: Profile, root, device, folder, workers: int, scheduler, progress) -> list:
+    """Do every (seed, strategy) on Dask workers (:func:`eelib.cluster.run_tasks`): a local
+    cluster of ``workers`` processes, each with its share of the threads, or the workers of
+    ``scheduler``. Each stores its finished pieces in ``folder``; the caller then reads them
+    all. Returns what each task reported (:func:`_work`)."""
+    threads = None if scheduler is not None else max(1, torch.get_num_threads() // workers)
+    root = None if root is None else os.path.abspath(root)
     tasks = [  # all at once trains longer (the dense reference too): its tasks go first
-        (config, root, download, str(device), folder, threads, seed, name)
+        (config, root, False, str(device), folder, threads, seed, name)
         for name in STRATEGY_RUNS
         for seed in config.seeds
     ]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        done = as_completed([pool.submit(_work, task) for task in tasks])
-        bar = tqdm(done, total=len(tasks), desc="seed × strategy", disable=not progress)
-        return sum(future.result() for future in bar)
+    gpu = torch.device(device).type == "cuda"
+    return run_tasks(_work, tasks, workers, scheduler, gpu=gpu, progress=progress)
 
 
-def _work(task) -> int:
+def _work(task) -> dict:
+    """One (seed, strategy) task on a worker: its pieces, done or restored, left in the folder.
+    Returns how many it restored and the machine it ran on."""
     config, root, download, device, folder, threads, seed, name = task
-    torch.set_num_threads(threads)
-    study = _prepare(config, root, download, torch.device(device), folder, progress=False)
+    if config.loader_workers and multiprocessing.current_process().daemon:
+        raise ValueError(
+            f"loader_workers={config.loader_workers} needs Dask workers that may start "
+            "processes: start them with DASK_DISTRIBUTED__WORKER__DAEMON=False in their "
+            "environment, or --set loader_workers=0"
+        )
+    if threads:
+        torch.set_num_threads(threads)
+    device = check_device(worker_device(device))
+    study = _prepare(config, root, download, device, folder, progress=False)
     STRATEGY_RUNS[name](study, seed)
-    return study.pieces.resumed
+    return {"resumed": study.pieces.resumed, "machine": _machine(device)}
 
 
 def _rounds(config: Profile) -> int:
@@ -425,8 +484,15 @@ def _rounds(config: Profile) -> int:
 class _Pieces:
     """Does each piece of a run — or restores it from the checkpoints — and keeps its rows."""
 
-    def __init__(self, store: Checkpoints, evaluate_model, total: int, progress: bool):
-        self.store, self.evaluate = store, evaluate_model
+    def __init__(
+        self,
+        store: Checkpoints,
+        evaluate_model,
+        total: int,
+        progress: bool,
+        restore_only: bool = False,
+    ):
+        self.store, self.evaluate, self.restore_only = store, evaluate_model, restore_only
         self.rows, self.seconds, self.resumed = [], 0.0, 0
         self.bar = tqdm(total=total, desc="pieces", disable=not progress)
 
@@ -438,6 +504,11 @@ class _Pieces:
         if done is not None:
             took, rows = done
             self.resumed += 1
+        elif self.restore_only:
+            raise ValueError(
+                f"piece {name} of seed {seed} is not in {self.store.folder}, where the workers "
+                "were to leave it: give checkpoints a folder that they and this machine share"
+            )
         else:
             began = time.perf_counter()
             extra = work(model)  # a dict of run-level columns, or what train returned
@@ -460,7 +531,7 @@ class _Pieces:
         self.bar.close()
 
 
-def _metadata(study: _Study, start: float, workers: int, resumed: int) -> dict:
+def _metadata(study: _Study, start: float, workers: int, scheduler, remote: list) -> dict:
     config, pieces, device = study.config, study.pieces, study.device
     p, F = config.prune_steps, config.finetune_epochs
     return {
@@ -501,8 +572,10 @@ def _metadata(study: _Study, start: float, workers: int, resumed: int) -> dict:
         "versions": _versions(),
         "machine": _machine(device),
         "compute_time_s": round(pieces.seconds, 1),
-        "resumed_pieces": pieces.resumed if workers == 1 else resumed,
+        "resumed_pieces": sum(r["resumed"] for r in remote) if remote else pieces.resumed,
         "workers": workers,
+        **({"scheduler": str(scheduler)} if scheduler is not None else {}),
+        **({"worker_machines": _distinct([r["machine"] for r in remote])} if remote else {}),
         "train_images": len(study.train_set),
         "validation_images": len(study.val_set),
         "test_images": len(study.test_set),

@@ -194,20 +194,99 @@ def test_the_residual_profiles_run_on_a_cpu_with_a_tiny_budget(monkeypatch, name
     assert results.attrs["metadata"]["config"]["precision"] == get_profile(name).precision
 
 
-def test_workers_share_the_pieces_out_and_give_the_numbers_one_thread_gives(tmp_path):
-    settings = dict(sparsities=[0.8], seeds=[0, 1], **TINY)
-    shared = run_experiment("fast", workers=2, checkpoints=tmp_path, **settings)
-    assert shared.attrs["metadata"]["workers"] == 2
-    assert sorted(set(shared["seed"])) == [0, 1]
+def _one_thread(**settings):
+    """The run in this process with one thread, what each of two workers has on 2 cores."""
     threads = torch.get_num_threads()
     try:
-        torch.set_num_threads(1)  # what each of the two workers had
-        alone = run_experiment("fast", **settings)
+        torch.set_num_threads(1)
+        return run_experiment("fast", **settings)
     finally:
         torch.set_num_threads(threads)
+
+
+CLUSTER = dict(sparsities=[0.8], seeds=[1], **TINY)  # 2 tasks: all at once, ordered
+
+
+@pytest.fixture(scope="module")
+def alone():
+    return _one_thread(**CLUSTER)
+
+
+def test_workers_share_the_pieces_out_and_give_the_numbers_one_thread_gives(tmp_path, alone):
+    """--workers 2: a Dask LocalCluster of 2 processes, 1 thread each."""
+    shared = run_experiment("fast", workers=2, checkpoints=tmp_path, **CLUSTER)
+    meta = shared.attrs["metadata"]
+    assert meta["workers"] == 2 and meta["worker_machines"][0]["torch_threads"] == 1
+    assert set(shared["seed"]) == {1} and meta["resumed_pieces"] == 0
     pd.testing.assert_frame_equal(shared, alone)
     with pytest.raises(ValueError, match="workers"):
-        run_experiment("fast", workers=0, **settings)
+        run_experiment("fast", workers=0, **CLUSTER)
+
+
+def _dies_once(task):
+    """Kill this worker process the first time any worker gets a task, then do the task."""
+    import os
+    import signal
+    from pathlib import Path
+
+    try:
+        os.close(os.open(Path(task[4]) / "killed-one-worker", os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return eelib.experiment._work(task)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _does_nothing(task):
+    return {"resumed": 0, "machine": {}}
+
+
+def _may_start_processes():
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
+
+
+def test_a_cluster_that_loses_a_worker_midway_still_finishes(tmp_path, alone, monkeypatch):
+    """On a running Dask scheduler (a local cluster of 2 worker processes here, as a SLURM
+    cluster's would be): a worker killed on its first task loses it; the scheduler gives it to
+    a worker again and the run gives the one-process numbers. Its checks too: no shared folder,
+    a GPU run with no GPU worker, pieces the workers left where this process cannot read them."""
+    import sys
+
+    import cloudpickle
+    import dask
+    from distributed import Client
+
+    from eelib.cluster import local_cluster
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import it
+    with local_cluster(2) as cluster:
+        with Client(cluster) as client:  # DataLoader workers (loader_workers > 0) may start
+            assert client.submit(_may_start_processes).result()
+        address = cluster.scheduler_address
+        on_cluster = dict(scheduler=address, device="cpu", **CLUSTER)
+        (tmp_path / "pieces").mkdir()  # where the first task leaves its marker
+        with monkeypatch.context() as patch:
+            patch.setattr(eelib.experiment, "_work", _dies_once)
+            done = run_experiment("fast", checkpoints=tmp_path / "pieces", **on_cluster)
+        assert (tmp_path / "pieces" / "killed-one-worker").exists(), "a worker was lost"
+        assert done.attrs["metadata"]["scheduler"] == address
+        pd.testing.assert_frame_equal(done, alone)
+        with pytest.raises(ValueError, match="needs checkpoints"):
+            run_experiment("fast", **on_cluster)
+        with pytest.raises(ValueError, match="offers the resource GPU"):
+            run_experiment("fast", checkpoints=tmp_path / "gpu", **{**on_cluster, "device": "cuda"})
+        with monkeypatch.context() as patch:
+            patch.setattr(eelib.experiment, "_work", _does_nothing)
+            with pytest.raises(ValueError, match="give checkpoints a folder that they and this"):
+                run_experiment("fast", checkpoints=tmp_path / "elsewhere", **on_cluster)
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(ValueError, match="cannot reach the Dask scheduler"),
+    ):
+        run_experiment(
+            "fast", checkpoints=tmp_path, **{**on_cluster, "scheduler": "tcp://127.0.0.1:9"}
+        )
 
 
 def test_command_line(tmp_path, capsys):
@@ -322,7 +401,32 @@ def test_set_overrides_any_setting_with_one_line_errors(tmp_path, capsys):
         (["--set", "speed=3"], "unknown setting 'speed'"),
         (["--set", "lr=-1"], "positive learning rate"),
         (["--train-epochs", "2", "--set", "train_epochs=3"], "set twice"),
+        (["--set", "optimizer=lamb"], "unknown optimizer 'lamb'"),
+        (["--set", "lr_schedule=linear"], "unknown lr_schedule"),
+        (["--set", "augment=mixup"], "unknown augment"),
+        (["--set", "weight_decay=-1"], "weight_decay must be a number ≥ 0"),
+        (["--set", "loader_workers=two"], "loader_workers must be an integer"),
     ):
         assert main(_cli(tmp_path, *bad)) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
+
+
+def test_command_line_on_an_unreachable_scheduler_says_so_in_one_line(tmp_path, capsys):
+    import dask
+
+    args = _cli(tmp_path, "--scheduler", "tcp://127.0.0.1:9", "--set", "train_epochs=1")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler" in err, err
+
+
+def test_help_lists_every_setting(capsys):
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--help"])
+    printed = " ".join(capsys.readouterr().out.split())
+    for name in ("optimizer", "momentum", "weight_decay", "lr_schedule", "finetune_schedule"):
+        assert name in printed
+    for name in ("augment", "loader_workers", "pin_memory", "head_lr", "--scheduler"):
+        assert name in printed
