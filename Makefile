@@ -13,7 +13,7 @@ GRADING := _build/grading
 LEARNER := _build/learner
 STUDENT_BOOK := _build/student
 
-.PHONY: test lint book check-book grading check-grading student setup clean learner book-student
+.PHONY: test lint book check-book grading check-grading student setup clean learner book-student pdf
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,8 +73,18 @@ book-student: learner _static/plotly.min.js
 	rm -rf $(STUDENT_BOOK)/html && mv $(STUDENT_BOOK)/source/_build/html $(STUDENT_BOOK)/html
 	@echo "Open the student edition: file://$(CURDIR)/$(STUDENT_BOOK)/html/index.html"
 
-# Reads the built book: launch links, code width, the static explorer in headless Chromium.
-check-book: $(STAMP)
+# The whole course as one PDF (Jupyter Book's LaTeX builder, XeLaTeX; TeX Live from Debian, see
+# README): after make book it reuses the execution cache, so no notebook runs again. Copied into
+# the HTML book, whose landing page links it.
+PDF := _build/latex/pruning-early-exit-networks.pdf
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder pdflatex $(BOOKFLAGS)
+	test ! -d _build/html || cp $(PDF) _build/html/
+	@echo "The PDF: $(CURDIR)/$(PDF)"
+
+# Reads the built book: launch links, code width, the static explorer, the API reference, axe-core
+# in headless Chromium over every page, the PDF (when make pdf built it).
+check-book: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/python -m pytest tests_book
 
 # Deletes what the builds write, but keeps a class's grading: nbgrader's gradebook.db and its
