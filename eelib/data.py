@@ -376,8 +376,9 @@ def _load_cifar10(split: str, root, download: bool) -> ImageDataset:
         raise _not_found(
             "CIFAR-10",
             folders,
-            "pass download=True where there is internet, or put torchvision's "
-            "cifar-10-batches-py folder in a folder and pass root= or set EELIB_DATA.",
+            "pass download=True (the command line's --download) where there is internet, or "
+            "put torchvision's cifar-10-batches-py folder in a folder and pass root= (--root) "
+            "or set EELIB_DATA.",
         )
     base = torchvision.datasets.CIFAR10(
         folder or default_download_folder(root),

@@ -117,8 +117,9 @@ def test_missing_data_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch)
         and "dataset-fashion-mnist" in message
         and "download=True" in message
     )
-    with pytest.raises(FileNotFoundError, match="CIFAR-10 is not on disk"):
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 is not on disk") as error:
         load_dataset("cifar10", root=tmp_path)
+    assert "--download" in str(error.value) and "--root" in str(error.value)
 
 
 def _fake_cifar10(root):

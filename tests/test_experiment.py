@@ -430,3 +430,10 @@ def test_help_lists_every_setting(capsys):
         assert name in printed
     for name in ("augment", "loader_workers", "pin_memory", "head_lr", "--scheduler"):
         assert name in printed
+
+
+def test_the_paper_profile_without_cifar10_says_how_to_get_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("EELIB_DATA", raising=False)
+    assert main(["reproduce", "--profile", "paper", "--out", str(tmp_path / "paper.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "CIFAR-10 is not on disk" in err and "--download" in err
