@@ -1,8 +1,8 @@
 """Global unstructured magnitude (L1) pruning and the paper's two ways of pruning an early-exit network.
 
 Masks come from ``torch.nn.utils.prune``: ``global_unstructured`` with ``L1Unstructured`` ranks all
-weights of a scope in one pool and zeroes the smallest |w|. The strategies follow Görmez & Koyuncu
-(2022), "Pruning Early Exit Networks", §3, as the book's chapter 4 teaches them:
+weights of a scope in one pool and zeroes the smallest ``|w|``. The strategies follow Görmez &
+Koyuncu (2022), "Pruning Early Exit Networks", §3, as the book's chapter 4 teaches them:
 
 1. **all at once** — prune the jointly trained early-exit network (backbone, exit heads and final
    classifier in one pool), fine-tuning jointly;

@@ -46,12 +46,26 @@ def resolve(app, env, node, contnode):
     )
 
 
+CONSTANTS = ("data", "attribute")
+_as_written: dict[str, list[str]] = {}
+
+
 def no_type_docstring(app, what, name, obj, options, lines):
-    """A constant without a docstring of its own (``.. autodata::``) shows its value, not the
-    docstring of its type (``dict``'s, ``tuple``'s)."""
+    """A constant without a docstring of its own shows its value, not the docstring of its type
+    (``dict``'s, ``tuple``'s). Runs before napoleon."""
     own = inspect.getdoc(type(obj)) or ""
-    if what == "data" and lines and "\n".join(lines).strip() == own.strip():
+    if what in CONSTANTS and lines and "\n".join(lines).strip() == own.strip():
         lines.clear()
+    if what in CONSTANTS:
+        _as_written[name] = list(lines)
+
+
+def constant_as_written(app, what, name, obj, options, lines):
+    """A constant's docstring is prose: napoleon would read the words before a colon in its first
+    line as a type ("The worker resource a GPU task asks for: ..."). Runs after napoleon and puts
+    the docstring back as written."""
+    if what in CONSTANTS and name in _as_written:
+        lines[:] = _as_written.pop(name)
 
 
 @cache
@@ -92,4 +106,5 @@ def setup(app):
     app.add_autodocumenter(ConstantDocumenter, override=True)
     app.connect("missing-reference", resolve)
     app.connect("autodoc-process-docstring", no_type_docstring, priority=100)  # before napoleon
+    app.connect("autodoc-process-docstring", constant_as_written, priority=900)  # after it
     return {"parallel_read_safe": True, "parallel_write_safe": True}

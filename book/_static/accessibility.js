@@ -24,6 +24,13 @@ function accessibleControls() {
       el.setAttribute("aria-label", `${shown}: ${label}`);
     }
   }
+  // The sidebar's toggle of a chapter's sections shows only a chevron: name it after the chapter
+  // (axe's summary-name).
+  for (const el of document.querySelectorAll("nav summary:not([aria-label])")) {
+    if (el.innerText.trim()) continue;
+    const chapter = el.closest("li")?.querySelector(":scope > a");
+    el.setAttribute("aria-label", `Sections of ${chapter ? chapter.innerText.trim() : "this part"}`);
+  }
   // The bibliography: a role="list" whose entries are role="doc-biblioentry" (deprecated in
   // ARIA 1.2), which a list may not hold (axe's aria-required-children): entries are list items.
   for (const entry of document.querySelectorAll('[role="list"] > [role="doc-biblioentry"]')) {

@@ -86,12 +86,16 @@ INVENTORIES = {
         "3",
         {
             "py:class": {
+                "object": "library/functions.html#object",
                 "os.PathLike": "library/os.html#os.PathLike",
                 "pathlib.Path": "library/pathlib.html#pathlib.Path",
                 "collections.abc.Callable": "library/collections.abc.html#collections.abc.Callable",
                 "collections.abc.Iterable": "library/collections.abc.html#collections.abc.Iterable",
                 "collections.abc.Mapping": "library/collections.abc.html#collections.abc.Mapping",
                 "collections.abc.Sequence": "library/collections.abc.html#collections.abc.Sequence",
+            },
+            "py:exception": {
+                "AssertionError": "library/exceptions.html#AssertionError",
             },
         },
     ),
