@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from eelib import EarlyExitCNN, build_model
+from eelib.data import IMAGE_CHANNELS
 from eelib.profiles import get_profile
 
 
@@ -105,7 +106,9 @@ def test_build_model_builds_each_profiles_network(name):
         len(profile.exit_after) + 1 if profile.architecture == "resnet" else len(profile.widths)
     )
     assert model.num_exits == expected
-    logits = model(torch.zeros(2, 1, 28, 28))
+    channels = IMAGE_CHANNELS[profile.dataset]  # the paper profile's CIFAR-10: 3 × 32 × 32
+    side = 32 if channels == 3 else 28
+    logits = model(torch.zeros(2, channels, side, side))
     assert [tuple(z.shape) for z in logits] == [(2, 10)] * model.num_exits
     colour = build_model(profile.replace(dataset="cifar10"))
     assert next(m for m in colour.modules() if isinstance(m, torch.nn.Conv2d)).in_channels == 3
