@@ -30,7 +30,7 @@ from .cluster import run_tasks, worker_device
 from .costs import cached_heads_flops, training_flops
 from .data import ImageDataset, default_download_folder, load_dataset, validation_split
 from .models import EarlyExitNetwork
-from .profiles import Profile, build_model, check_device, get_profile, validate
+from .profiles import Profile, build_model, check_device, get_profile, parse_device, validate
 from .pruning import prune_all_at_once, prune_base, prune_heads
 from .results import STRATEGIES, check_out, evaluate, save_results
 from .training import train
@@ -234,7 +234,9 @@ def run_experiment(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if scheduler is not None:
-        device, here = _device_name(device or "cuda"), torch.device("cpu")
+        # checked for its form here, for real on the workers
+        device = str(parse_device(device or "cuda", "cuda, cuda:N or cpu"))
+        here = torch.device("cpu")
         if checkpoints is None:
             raise ValueError(
                 "a run on a Dask scheduler's workers needs checkpoints: a folder every worker "
@@ -432,14 +434,6 @@ def _folder(checkpoints, shared: bool):
         return
     with tempfile.TemporaryDirectory(prefix="eelib-pieces-") as folder:
         yield folder
-
-
-def _device_name(name: str) -> str:
-    """A device name checked for its form only (it is checked for real on the workers)."""
-    try:
-        return str(torch.device(name))
-    except (RuntimeError, ValueError):
-        raise ValueError(f"unknown device {str(name)!r}; choose cuda, cuda:N or cpu") from None
 
 
 def _in_workers(config: Profile, root, device, folder, workers: int, scheduler, progress) -> list:

@@ -357,6 +357,18 @@ def build_model(
         )
 
 
+def parse_device(name: str | torch.device, choices: str) -> torch.device:
+    """``name`` as a ``torch.device``, checked for its form only (not that this machine has it).
+
+    Raises:
+        ValueError: ``name`` is not a device PyTorch knows; the message ends "choose <choices>".
+    """
+    try:
+        return torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"unknown device {str(name)!r}; choose {choices}") from None
+
+
 def check_device(name: str | torch.device | None = None) -> torch.device:
     """The device to train on: ``name``, or CUDA when available, else the CPU.
 
@@ -367,12 +379,7 @@ def check_device(name: str | torch.device | None = None) -> torch.device:
     if name is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     available = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ValueError(
-            f"unknown device {str(name)!r}; choose one of {', '.join(available)}"
-        ) from None
+    device = parse_device(name, f"one of {', '.join(available)}")
     usable = {
         "cpu": True,
         "cuda": torch.cuda.is_available()
