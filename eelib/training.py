@@ -142,8 +142,10 @@ def train(
         progress: show a ``tqdm`` progress bar over epochs.
         desc: the progress bar's label.
         precision: ``"float32"``, or ``"bfloat16"``: the forward and backward passes run under
-            ``torch.autocast`` in bfloat16 with channels-last images (faster where the CPU has
-            AVX512-BF16 or AMX, or on a GPU), while the weights and Adam's state stay float32.
+            ``torch.autocast`` in bfloat16 (faster where the CPU has AVX512-BF16 or AMX, or on a
+            GPU; 6-12x slower on a CPU without bfloat16 instructions), while the weights and
+            the optimiser's state stay float32. Either way the images and weights are
+            channels-last while the network trains (back to contiguous after).
         cache_features: for ``scope="exits"``, compute the heads' inputs once (the default; the
             same weights, faster); False runs the whole network at every step, the cost
             :func:`eelib.training_flops` counts per epoch.
@@ -214,7 +216,11 @@ def train(
     generator = torch.Generator().manual_seed(seed)
     criterion = nn.CrossEntropyLoss()
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16")
-    fast = precision == "bfloat16" and scope != "exits"
+    # channels-last images and weights: mkldnn's faster convolution, pooling and batch-norm
+    # kernels on a CPU (the fast network trains about 2x faster in float32 on an AVX2 CPU:
+    # benchmarks/training_throughput.csv), the same arithmetic up to rounding; not for the
+    # heads alone, which see only pooled features.
+    channels_last = scope != "exits"
     was_training, grad_flags = model.training, [p.requires_grad for p in frozen]
     history, best, waited, kept = [], -1.0, 0, None
     try:
@@ -229,7 +235,7 @@ def train(
                 model, dataset, batch_size, generator, device, autocast
             )
         else:
-            if fast:
+            if channels_last:
                 model.to(memory_format=torch.channels_last)
             # Not persistent_workers: a new iterator each epoch draws its base seed from the
             # generator, as with no workers, so the shuffling is the same for any number.
@@ -245,7 +251,7 @@ def train(
             if fill is not None:
                 draws = augmentation_generator(seed)
                 augmenter = lambda images: random_crop_flip(images, fill, draws)  # noqa: E731
-            forward, batches = model, _images(loader, device, fast, augmenter)
+            forward, batches = model, _images(loader, device, channels_last, augmenter)
         total_steps = max(1, epochs * _steps_per_epoch(len(dataset), batch_size))
         scheduler = (
             torch.optim.lr_scheduler.LambdaLR(
@@ -286,7 +292,7 @@ def train(
         for p, flag in zip(frozen, grad_flags):
             p.requires_grad_(flag)
         model.train(was_training)
-        if fast:
+        if channels_last:
             model.to(memory_format=torch.contiguous_format)
         refresh_masked_weights(model)
     return history

@@ -126,8 +126,9 @@ def test_an_unknown_or_absent_device_is_refused_before_any_data_is_loaded(monkey
 
 
 def test_an_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch):
-    """In bfloat16, the full profile's precision: the same seed gives the same numbers."""
-    settings = dict(sparsities=[0.5, 0.8], seeds=[0], precision="bfloat16", **TINY)
+    """The same seed gives the same numbers (in float32: bfloat16's determinism is
+    test_training's, and a CPU without bfloat16 instructions runs it 6-12x slower)."""
+    settings = dict(sparsities=[0.5, 0.8], seeds=[0], **TINY)
     whole = run_experiment("fast", **settings)
     save = eelib.experiment.Checkpoints.save
     calls = []
