@@ -20,7 +20,8 @@ otter-grader runs on a staged copy, ``OUT/stage/notebooks/``, with ``eelib/`` an
 results (``results/*.csv``, ``*.json``) beside the notebooks: otter ships only files inside the
 notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a chapter
 that reads the committed results (``eelib.find_results``) gets them beside it, so its release and
-its autograding have them. The notebooks are not changed.
+its autograding have them. The graded copies differ from the notebooks in one way only: the
+parameters in ``GRADED_PARAMETERS`` (chapter 5's live run is off; no exercise reads it).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ GRADER = ROOT / "grading" / "course_grader.py"
 REFERENCE = "grader_reference.json"
 GRADER_ONLY = (GRADER.name, REFERENCE)  # never in a student's folder
 OTTER = "otter-grader==7.0.0"  # what otter's student notebook installs where it is missing
+# Parameters the graded versions set otherwise than the book: chapter 5's live run of the whole
+# pipeline feeds no exercise and would add about 100 s to the grading of every submission (a
+# student who wants it sets LIVE = True).
+GRADED_PARAMETERS = {"LIVE": "False"}
 
 
 def chapters() -> list[Path]:
@@ -77,6 +82,26 @@ def write_reference(out: Path) -> Path:
     return path
 
 
+def graded_copy(nb: Path, folder: Path) -> Path:
+    """``nb`` copied into ``folder`` with ``GRADED_PARAMETERS`` set in its parameters cell."""
+    notebook = json.loads(nb.read_text())
+    for cell in notebook["cells"]:
+        if "parameters" not in cell["metadata"].get("tags", []):
+            continue
+        lines = "".join(cell["source"]).splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            name, equals, rest = line.partition(" = ")
+            if equals and name in GRADED_PARAMETERS:
+                _, hash_, comment = rest.partition("#")
+                end = f"  #{comment}" if hash_ else "\n"
+                lines[i] = f"{name} = {GRADED_PARAMETERS[name]}{end}"
+        cell["source"] = lines
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / nb.name
+    target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    return target
+
+
 def copy_grader(folder: Path, reference: Path) -> None:
     """The grader's material beside a chapter: the grader, its eelib, the capstone's bars."""
     shutil.copy(GRADER, folder)
@@ -98,8 +123,7 @@ def build_nbgrader(out: Path, notebooks: list[Path], reference: Path) -> None:
     course = out / "nbgrader"
     shutil.rmtree(course / "source", ignore_errors=True)
     for nb in notebooks:
-        (course / "source" / nb.stem).mkdir(parents=True)
-        shutil.copy(nb, course / "source" / nb.stem)
+        graded_copy(nb, course / "source" / nb.stem)
         copy_grader(course / "source" / nb.stem, reference)
         if "find_results(" in nb.read_text():
             copy_results(course / "source" / nb.stem / "results")
@@ -144,7 +168,7 @@ def build_otter(out: Path, notebooks: list[Path], reference: Path) -> None:
     copy_grader(stage / "notebooks", reference)
     copy_results(stage / "notebooks" / "results")
     for nb in notebooks:
-        shutil.copy(nb, stage / "notebooks")
+        graded_copy(nb, stage / "notebooks")
         target = out / "otter" / nb.stem
         shutil.rmtree(target, ignore_errors=True)
         run(BIN / "otter", "assign", stage / "notebooks" / nb.name, target)

@@ -35,3 +35,28 @@ def test_graders_build_the_student_versions_without_answers(chapter):
     solutions = sum("# BEGIN SOLUTION" in "".join(c["source"]) for c in cells(instructor, "code"))
     assert text_of(nbgrader).count("# YOUR CODE HERE") == solutions, "one stub per solution cell"
     assert list((OUT / "otter" / chapter / "autograder").glob("*.zip"))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_graded_versions_differ_from_the_notebook_only_in_their_graded_parameters(chapter):
+    """Chapter 5's live run is off in both graders' versions (no exercise reads it); every other
+    parameter is the book's."""
+    from make_grading import GRADED_PARAMETERS
+
+    def parameters(path):
+        tagged = [c for c in cells(path) if "parameters" in c["metadata"].get("tags", [])]
+        return "".join("".join(c["source"]) for c in tagged).splitlines()
+
+    book = parameters(ROOT / "notebooks" / f"{chapter}.ipynb")
+    for graded in (
+        OUT / "nbgrader" / "source" / chapter / f"{chapter}.ipynb",
+        OUT / "stage" / "notebooks" / f"{chapter}.ipynb",
+    ):
+        lines = parameters(graded)
+        assert len(lines) == len(book), graded
+        changed = {b.partition(" = ")[0]: g for b, g in zip(book, lines) if b != g}
+        assert set(changed) <= set(GRADED_PARAMETERS), (graded, changed)
+        for name, line in changed.items():
+            assert line.startswith(f"{name} = {GRADED_PARAMETERS[name]}"), line
+        if chapter.startswith("05"):
+            assert "LIVE" in changed, "chapter 5's live run stays off in the graded version"
