@@ -477,7 +477,8 @@ MIN_SPARSITY = 0.01  # an answer prunes at least 1 % of the weights: the untouch
 def capstone_bars(E, profile) -> dict:
     """The capstone's bars, as chapter 8 computes them from its given network (``make grading``).
 
-    The given network is the profile's, trained jointly on the training images left after the
+    The given network is the profile's, trained jointly on one thread (the same weights as the
+    graded notebook's on any core count of this CPU) on the training images left after the
     class-balanced validation split (seed 0). Cost bar: a sixth of its full cost, 2 significant
     digits (MFLOPs); accuracy bar: 1 point below its final exit's validation accuracy, rounded
     down to a half point (%).
@@ -495,6 +496,7 @@ def capstone_bars(E, profile) -> dict:
         seed=SEED,
         batch_size=profile.batch_size,
         progress=False,
+        threads=1,  # as chapter 8 trains it: the same network for any core count
     )
     probs, labels = E.predict_all_exits(given, val_set)
     accuracy = 100 * E.exit_accuracy(probs, labels)[-1].item()

@@ -17,6 +17,26 @@ def test_same_seed_same_weights(model, tiny_set):
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
 
 
+def test_one_thread_gives_the_same_network_whatever_the_thread_pool(model, tiny_set):
+    """threads=1 trains on one thread inside a pool of 2 and restores the pool: the same weights
+    as a pool of 1 (chapter 8's given network and its grader's bars)."""
+    pool = torch.get_num_threads()
+    nets = []
+    try:
+        for size in (2, 1):
+            torch.set_num_threads(size)
+            nets.append(copy.deepcopy(model))
+            train(nets[-1], tiny_set, 2, seed=5, batch_size=16, progress=False, threads=1)
+            assert torch.get_num_threads() == size, "the pool is restored"
+    finally:
+        torch.set_num_threads(pool)
+    a, b = (net.state_dict().values() for net in nets)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="threads must be a positive integer"):
+            train(copy.deepcopy(model), tiny_set, 1, progress=False, threads=bad)
+
+
 def test_joint_training_lowers_the_loss(model, tiny_set):
     losses = train(model, tiny_set, 8, lr=1e-2, batch_size=16, progress=False)
     assert len(losses) == 8 and losses[-1] < losses[0]
