@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .models import EarlyExitNetwork
+from .training import channels_last
 
 
 @torch.no_grad()
@@ -44,11 +45,11 @@ def predict_all_exits(
     model.eval()
     probs, labels = [], []
     try:
-        for images, y in loader:
-            with torch.no_grad():
-                logits = model(images.to(device))
-            probs.append(torch.stack([z.softmax(dim=1) for z in logits]).cpu())
-            labels.append(torch.as_tensor(y))
+        with channels_last(model):  # faster CPU kernels, the same numbers up to rounding
+            for images, y in loader:
+                logits = model(images.to(device, memory_format=torch.channels_last))
+                probs.append(torch.stack([z.softmax(dim=1) for z in logits]).cpu())
+                labels.append(torch.as_tensor(y))
     finally:
         model.train(was_training)
     return torch.cat(probs, dim=1), torch.cat(labels)

@@ -7,7 +7,9 @@ Shallow-Deep Networks loss without its schedule; the book's chapter 2).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -227,89 +229,83 @@ def train(
     generator = torch.Generator().manual_seed(seed)
     criterion = nn.CrossEntropyLoss()
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16")
-    # channels-last images and weights: mkldnn's faster convolution, pooling and batch-norm
-    # kernels on a CPU (the fast network trains about 2x faster in float32 on an AVX2 CPU:
-    # benchmarks/training_throughput.csv), the same arithmetic up to rounding; not for the
-    # heads alone, which see only pooled features.
-    channels_last = scope != "exits"
     was_training, grad_flags = model.training, [p.requires_grad for p in frozen]
     history, best, waited, kept = [], -1.0, 0, None
     pool = torch.get_num_threads()
     try:
-        if threads is not None:
-            torch.set_num_threads(threads)
-        model.train()
-        for p in frozen:
-            p.requires_grad_(False)
-        if scope == "exits":
-            for _, part in model.parts("base"):
-                part.eval()
-        if scope == "exits" and cache_features:
-            forward, batches = _cached_heads(
-                model, dataset, batch_size, generator, device, autocast
+        with channels_last(model):
+            if threads is not None:
+                torch.set_num_threads(threads)
+            model.train()
+            for p in frozen:
+                p.requires_grad_(False)
+            if scope == "exits":
+                for _, part in model.parts("base"):
+                    part.eval()
+            if scope == "exits" and cache_features:
+                forward, batches = _cached_heads(
+                    model, dataset, batch_size, generator, device, autocast
+                )
+            else:
+                # Not persistent_workers: a new iterator each epoch draws its base seed from the
+                # generator, as with no workers, so the shuffling is the same for any number.
+                loader = DataLoader(
+                    dataset,
+                    batch_size=batch_size,
+                    shuffle=True,
+                    generator=generator,
+                    num_workers=loader_workers,
+                    pin_memory=pin_memory and device.type == "cuda",
+                )
+                augmenter = None
+                if fill is not None:
+                    draws = augmentation_generator(seed)
+                    augmenter = lambda images: random_crop_flip(images, fill, draws)  # noqa: E731
+                forward, batches = model, _images(loader, device, augmenter)
+            total_steps = max(1, epochs * _steps_per_epoch(len(dataset), batch_size))
+            scheduler = (
+                torch.optim.lr_scheduler.LambdaLR(
+                    optim, lambda step: lr_factor(schedule, step / total_steps)
+                )
+                if schedule != "constant"
+                else None
             )
-        else:
-            if channels_last:
-                model.to(memory_format=torch.channels_last)
-            # Not persistent_workers: a new iterator each epoch draws its base seed from the
-            # generator, as with no workers, so the shuffling is the same for any number.
-            loader = DataLoader(
-                dataset,
-                batch_size=batch_size,
-                shuffle=True,
-                generator=generator,
-                num_workers=loader_workers,
-                pin_memory=pin_memory and device.type == "cuda",
-            )
-            augmenter = None
-            if fill is not None:
-                draws = augmentation_generator(seed)
-                augmenter = lambda images: random_crop_flip(images, fill, draws)  # noqa: E731
-            forward, batches = model, _images(loader, device, channels_last, augmenter)
-        total_steps = max(1, epochs * _steps_per_epoch(len(dataset), batch_size))
-        scheduler = (
-            torch.optim.lr_scheduler.LambdaLR(
-                optim, lambda step: lr_factor(schedule, step / total_steps)
-            )
-            if schedule != "constant"
-            else None
-        )
-        bar = trange(epochs, desc=desc or f"train {scope}", disable=not progress, leave=False)
-        for _ in bar:
-            total, count = 0.0, 0
-            for inputs, labels in batches():
-                with autocast:
-                    logits = forward(inputs)
-                    loss = sum(w * criterion(z, labels) for w, z in zip(weights, logits) if w != 0)
-                optim.zero_grad(set_to_none=True)
-                loss.backward()
-                optim.step()
-                if scheduler is not None:
-                    scheduler.step()
-                total += loss.item() * len(labels)
-                count += len(labels)
-            history.append(total / count)
-            bar.set_postfix(loss=f"{history[-1]:.3f}")
-            if patience:
-                score = _validation_accuracy(model, validation, weights, device, scope)
-                if score > best:
-                    best, waited, kept = score, 0, [p.detach().clone() for p in trainable]
-                else:
-                    waited += 1
-                    if waited >= patience:
-                        break
-        if kept is not None:
-            with torch.no_grad():
-                for p, value in zip(trainable, kept):
-                    p.copy_(value)
+            bar = trange(epochs, desc=desc or f"train {scope}", disable=not progress, leave=False)
+            for _ in bar:
+                total, count = 0.0, 0
+                for inputs, labels in batches():
+                    with autocast:
+                        logits = forward(inputs)
+                        loss = sum(
+                            w * criterion(z, labels) for w, z in zip(weights, logits) if w != 0
+                        )
+                    optim.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optim.step()
+                    if scheduler is not None:
+                        scheduler.step()
+                    total += loss.item() * len(labels)
+                    count += len(labels)
+                history.append(total / count)
+                bar.set_postfix(loss=f"{history[-1]:.3f}")
+                if patience:
+                    score = _validation_accuracy(model, validation, weights, device, scope)
+                    if score > best:
+                        best, waited, kept = score, 0, [p.detach().clone() for p in trainable]
+                    else:
+                        waited += 1
+                        if waited >= patience:
+                            break
+            if kept is not None:
+                with torch.no_grad():
+                    for p, value in zip(trainable, kept):
+                        p.copy_(value)
     finally:
         if threads is not None:
             torch.set_num_threads(pool)
         for p, flag in zip(frozen, grad_flags):
             p.requires_grad_(flag)
         model.train(was_training)
-        if channels_last:
-            model.to(memory_format=torch.contiguous_format)
         refresh_masked_weights(model)
     return history
 
@@ -332,17 +328,16 @@ def _steps_per_epoch(size: int, batch_size: int) -> int:
     return -(-size // batch_size)  # a DataLoader keeps the last, smaller batch
 
 
-def _images(loader: DataLoader, device: torch.device, channels_last: bool, augment=None):
-    """One epoch of ``(images, labels)`` batches on ``device``, augmented there by ``augment``."""
+def _images(loader: DataLoader, device: torch.device, augment=None):
+    """One epoch of ``(images, labels)`` batches on ``device``, augmented there by ``augment``,
+    channels-last."""
 
     def epoch():
         for images, labels in loader:
             images = images.to(device, non_blocking=True)
             if augment is not None:
                 images = augment(images)
-            if channels_last:
-                images = images.to(memory_format=torch.channels_last)
-            yield images, labels.to(device, non_blocking=True)
+            yield images.to(memory_format=torch.channels_last), labels.to(device, non_blocking=True)
 
     return epoch
 
@@ -368,7 +363,7 @@ def _cached_heads(model, dataset, batch_size: int, generator, device, autocast):
     features, labels = [[] for _ in heads], []
     with torch.no_grad(), autocast:
         for images, y in DataLoader(dataset, batch_size=512):
-            x = images.to(device)
+            x = images.to(device, memory_format=torch.channels_last)
             for stage, head, store in zip(model.stages, heads, features):
                 x = stage(x)
                 store.append(head[:-1](x).float())
@@ -384,6 +379,32 @@ def _cached_heads(model, dataset, batch_size: int, generator, device, autocast):
             yield index, labels[index]
 
     return forward, epoch
+
+
+@contextmanager
+def channels_last(model: nn.Module) -> Iterator[None]:
+    """``model``'s weights in channels-last memory order inside the block, contiguous after.
+
+    With channels-last images too, PyTorch's CPU backend (oneDNN) runs convolution, pooling and
+    batch norm with faster kernels: the same arithmetic up to rounding, about 2x faster for the
+    fast network, training or evaluating, on an AVX2 CPU (benchmarks/training_throughput.csv).
+    :func:`train`, :func:`~eelib.early_exit.predict_all_exits` and the heads' cached features
+    use it; feed the model ``images.to(memory_format=torch.channels_last)`` (4-D) inside.
+    """
+    if model in _CHANNELS_LAST:  # nested (evaluation inside training): already converted
+        yield
+        return
+    _CHANNELS_LAST.add(model)
+    model.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        _CHANNELS_LAST.discard(model)
+        model.to(memory_format=torch.contiguous_format)
+        refresh_masked_weights(model)
+
+
+_CHANNELS_LAST: weakref.WeakSet = weakref.WeakSet()  # models inside a channels_last block
 
 
 def refresh_masked_weights(model: nn.Module) -> None:
