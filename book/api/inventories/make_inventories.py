@@ -91,6 +91,7 @@ INVENTORIES = {
                 "pathlib.Path": "library/pathlib.html#pathlib.Path",
                 "collections.abc.Callable": "library/collections.abc.html#collections.abc.Callable",
                 "collections.abc.Iterable": "library/collections.abc.html#collections.abc.Iterable",
+                "collections.abc.Iterator": "library/collections.abc.html#collections.abc.Iterator",
                 "collections.abc.Mapping": "library/collections.abc.html#collections.abc.Mapping",
                 "collections.abc.Sequence": "library/collections.abc.html#collections.abc.Sequence",
             },
