@@ -42,6 +42,21 @@ def _loss_weights(
 
 
 PRECISIONS = ("float32", "bfloat16")
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), PyTorch's fast path for
+    ``precision="bfloat16"`` on a CPU; without them bfloat16 autocast is emulated, 6-12x slower
+    than float32 (measured on an AVX2 AMD EPYC: ``results/README.md``, "Protocol variants"; on
+    a Xeon with AMX, ``benchmarks/training_throughput.csv``, it is faster). True where PyTorch
+    cannot tell."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    found = [getattr(torch.cpu, name, None) for name in checks]
+    if None in found:
+        return True
+    return any(check() for check in found)
+
+
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "step", "cosine")
 

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import pandas as pd
 import pytest
@@ -444,3 +445,26 @@ def test_the_paper_profile_without_cifar10_says_how_to_get_it(tmp_path, capsys, 
     assert main(["reproduce", "--profile", "paper", "--out", str(tmp_path / "paper.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "CIFAR-10 is not on disk" in err and "--download" in err
+
+
+@pytest.mark.parametrize("has_bfloat16", [False, True])
+def test_bfloat16_on_a_cpu_without_its_instructions_warns_before_any_data_loads(
+    monkeypatch, tmp_path, has_bfloat16
+):
+    """``full`` trains in bfloat16; a CPU that emulates it (this AVX2 one) gets a one-line
+    warning naming the fix, before the data is even looked for (here it is missing)."""
+    monkeypatch.setattr(eelib.experiment, "cpu_has_bfloat16", lambda: has_bfloat16)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FileNotFoundError):
+            run_experiment("full", dataset="cifar10", root=tmp_path, device="cpu", progress=False)
+    said = [str(w.message) for w in caught if "bfloat16" in str(w.message)]
+    assert len(said) == (0 if has_bfloat16 else 1)
+    assert all("--set precision=float32" in text and "\n" not in text for text in said)
+
+
+def test_cpu_has_bfloat16_says_what_torch_reports():
+    from torch import cpu
+
+    expected = cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported()
+    assert eelib.training.cpu_has_bfloat16() == expected
