@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 BIB_KEYS = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text(), re.M))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+MEASURED = pd.read_csv(ROOT / "benchmarks" / "notebooks.csv", comment="#", index_col="notebook")
 MAX_LINE = 88  # the book's code column; wider lines scroll sideways
 
 
@@ -66,6 +68,17 @@ class TestNotebook:
         assert re.search(r"\*\*Time:\*\* about \d+ (seconds|minutes?)", text)
         assert "## Summary" in text
 
+    def test_stated_time_is_the_measured_one(self, path):
+        """The **Time:** line agrees with ``benchmarks/notebooks.csv`` (within 5 s or 20 %)."""
+        text = "\n".join(source(c) for c in cells(path, "markdown"))
+        number, unit = re.search(r"\*\*Time:\*\* about (\d+) (second|minute)", text).groups()
+        stated = int(number) * (60 if unit == "minute" else 1)
+        measured = MEASURED.loc[path.stem, "wall time (s)"]
+        assert abs(stated - measured) <= max(5, 0.2 * measured), (
+            f"{path.name} says about {stated} s; benchmarks/notebooks.csv measured {measured} s: "
+            f"say about {5 * round(measured / 5)} seconds, or measure again"
+        )
+
     def test_prints_its_own_run_time(self, path):
         assert "This notebook ran in" in source(cells(path, "code")[-1])
 
@@ -108,6 +121,17 @@ class TestNotebook:
             if meta:
                 ids.append(meta["grade_id"])
         assert len(ids) == len(set(ids)), "grade_id must be unique within a notebook"
+
+
+def test_the_readme_table_of_notebook_times_is_the_measured_one():
+    """README's table of wall times and peaks is ``benchmarks/notebooks.csv``, row for row."""
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `(\d\d_\w+)` \| ([\d.]+) \| (\d+) \|$", readme, re.M)
+    table = {name: (float(wall), int(peak)) for name, wall, peak in rows}
+    measured = {
+        name: (row["wall time (s)"], row["peak memory (MB)"]) for name, row in MEASURED.iterrows()
+    }
+    assert table == measured, "copy benchmarks/notebooks.csv into README's table"
 
 
 def test_every_chapter_has_two_to_four_exercises_with_solutions():
