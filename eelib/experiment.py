@@ -221,6 +221,10 @@ def run_experiment(
             cannot be reached; pieces the workers wrote where this process cannot read them.
         FileNotFoundError: the dataset is not on disk (see :func:`eelib.load_dataset`).
         FileExistsError: ``out`` exists and ``overwrite`` is False.
+
+    Warns:
+        UserWarning: bfloat16 training on a CPU without bfloat16 instructions
+            (:func:`eelib.training.cpu_has_bfloat16`), where float32 is several times faster.
     """
     base = profile if isinstance(profile, Profile) else get_profile(profile)
     config = validate(
