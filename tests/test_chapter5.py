@@ -66,7 +66,7 @@ def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
     notebook = _run_chapter(tmp_path / "one-seed.csv", tmp_path / "out.ipynb", variant)
     text, printed = _markdown(notebook), _printed(notebook)
     assert "a variant, resumed: seeds [0]" in printed
-    assert "1.7 h of work in its pieces" in printed  # the committed run's 6,297 s
+    assert "its pieces' times sum to 1.7 h" in printed  # the committed run's 6,297 s
     assert "resumed: 7 pieces from earlier invocations; the last took 10 min wall" in printed
     assert "No protocol variant was found" not in text
     assert "1 seed(s)" in text
