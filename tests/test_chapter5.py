@@ -65,7 +65,7 @@ def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
     variant = {"a variant, resumed": str(tmp_path / "variant.csv")}
     notebook = _run_chapter(tmp_path / "one-seed.csv", tmp_path / "out.ipynb", variant)
     text, printed = _markdown(notebook), _printed(notebook)
-    assert "a variant, resumed: seeds [0]" in printed
+    assert "a variant, resumed:\n  seeds [0]" in printed
     assert "its pieces' times sum to 1.7 h" in printed  # the committed run's 6,297 s
     assert "resumed: 7 pieces from earlier invocations; the last took 10 min wall" in printed
     assert "No protocol variant was found" not in text
