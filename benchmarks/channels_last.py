@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from eelib import build_model
+from eelib.experiment import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from eelib import build_model  # noqa: E402
-from notebooks import cpu_model  # noqa: E402
 
 BATCH = 128
 

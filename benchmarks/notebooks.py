@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from eelib.experiment import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = """
 import resource, subprocess, sys
@@ -29,18 +31,6 @@ subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook"
                check=True, capture_output=True)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB on Linux
 """
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux's /proc/cpuinfo), else the architecture: the times depend on
-    it (an AVX2 AMD EPYC runs these notebooks about twice as long as an AVX-512 Xeon)."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next(
-            line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def measure(notebook: Path) -> dict:

@@ -468,3 +468,17 @@ def test_cpu_has_bfloat16_says_what_torch_reports():
 
     expected = cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported()
     assert eelib.training.cpu_has_bfloat16() == expected
+
+
+def test_the_metadata_names_the_cpu_model(monkeypatch, tmp_path):
+    """results' ``machine`` names the CPU (``/proc/cpuinfo``'s model name), not only ``x86_64``:
+    run times, and whether bfloat16 is fast, depend on it."""
+    machine = eelib.experiment._machine(torch.device("cpu"))
+    assert machine["cpu"] == eelib.experiment.cpu_model() and machine["cpu"]
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t: avx2\n")
+    real = eelib.experiment.Path
+    monkeypatch.setattr(
+        eelib.experiment, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real(p)
+    )
+    assert eelib.experiment.cpu_model() == "AMD EPYC 9B14"
