@@ -5,7 +5,10 @@ Usage: ``python scripts/make_student_book.py LEARNER SOURCE``: writes to ``SOURC
 
 - the learner's notebooks from ``LEARNER/notebooks`` (``make learner``) in place of the
   instructor notebooks: no solution, model answer, rubric or hidden test;
-- no teaching page: it leaves the table of contents, and the sentences that point to it go.
+- no teaching page: it leaves the table of contents, and the sentences that point to it go;
+- its own execution cache, ``SOURCE/_build/.jupyter_cache``: Jupyter Book resolves the
+  configured cache path from the working directory, so both editions would otherwise share one
+  SQLite database, and ``make -j2 book book-student`` (CI) would race to create its tables.
 
 ``make book-student`` then builds ``SOURCE`` and moves its HTML to ``_build/student/html``.
 """
@@ -38,6 +41,9 @@ def stage(learner: Path, source: Path) -> None:
             shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(path, source / name)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["execute"]["cache"] = str((source / "_build" / ".jupyter_cache").resolve())
+    (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     (source / "book" / "teaching.md").unlink()
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     for part in toc["parts"]:
