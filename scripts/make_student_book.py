@@ -6,6 +6,8 @@ Usage: ``python scripts/make_student_book.py LEARNER SOURCE``: writes to ``SOURC
 - the learner's notebooks from ``LEARNER/notebooks`` (``make learner``) in place of the
   instructor notebooks: no solution, model answer, rubric or hidden test;
 - no teaching page: it leaves the table of contents, and the sentences that point to it go;
+- no run's finished pieces (``results/checkpoints``, ignored by git): a long run's pieces take
+  hundreds of MB, and a run in progress writes them while the book is staged;
 - its own execution cache, ``SOURCE/_build/.jupyter_cache``: Jupyter Book resolves the
   configured cache path from the working directory, so both editions would otherwise share one
   SQLite database, and ``make -j2 book book-student`` (CI) would race to create its tables.
@@ -25,11 +27,18 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = re.compile(r"[^.\n]*(?:\n[^.\n]*)*\{doc\}`(?:\.\./book/)?teaching`[^.]*\.")
 COPIED = ["_config.yml", "book", "_static", "benchmarks", "results", "eelib"]
+LEFT_OUT = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
 
 
 def without_teaching(text: str) -> str:
     """``text`` without the sentences that link to the teaching page."""
     return TEACHING.sub("", text)
+
+
+def left_out(folder: str, names: list[str]) -> set[str]:
+    """The names in ``folder`` that the staged copy leaves out (``shutil.copytree``'s ignore)."""
+    pieces = {"checkpoints"} if Path(folder) == ROOT / "results" else set()
+    return LEFT_OUT(folder, names) | (pieces & set(names))
 
 
 def stage(learner: Path, source: Path) -> None:
@@ -38,7 +47,7 @@ def stage(learner: Path, source: Path) -> None:
     for name in COPIED:
         path = ROOT / name
         if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(path, source / name, ignore=left_out)
         else:
             shutil.copy(path, source / name)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())

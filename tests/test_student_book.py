@@ -36,3 +36,14 @@ def test_the_student_edition_has_its_own_execution_cache(tmp_path):
     staged["execute"].pop("cache"), book["execute"].pop("cache")
     assert staged == book, "the staged configuration differs in more than its cache"
     assert not (source / "book" / "teaching.md").exists()
+
+
+def test_the_student_edition_leaves_out_the_runs_pieces(tmp_path):
+    # results/checkpoints holds a long run's finished pieces (ignored by git, hundreds of MB,
+    # written while a run is in progress): the staged book has no use for them.
+    script = load_script()
+    results = ROOT / "results"
+    assert script.left_out(str(results), ["checkpoints", "README.md"]) == {"checkpoints"}
+    assert script.left_out(str(ROOT / "eelib"), ["checkpoints.py", "__pycache__"]) == {
+        "__pycache__"
+    }
