@@ -713,9 +713,11 @@ with B's margin; collapsed networks with the grid's spacing). Each target on its
 without collapsed networks, and protocol variants are added by :func:`robustness`."""
 
 
-def _row(results: pd.DataFrame, points: int, label: str, kind: str, change: dict) -> dict:
-    table = verdicts(results, points, **{**HEADLINE, **change}).set_index("claim")
-    row = {"choice": label, "kind": kind, "headline": kind == "headline"}
+def _row(
+    results: pd.DataFrame, points: int, label: str, kind: str, analysis: dict, reference: str
+) -> dict:
+    table = verdicts(results, points, **analysis).set_index("claim")
+    row = {"choice": label, "kind": kind, "headline": kind == "headline", "reference": reference}
     for claim, r in table.iterrows():
         row[claim] = r["verdict"]
         numbers = f"{r['mean']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
@@ -724,45 +726,140 @@ def _row(results: pd.DataFrame, points: int, label: str, kind: str, change: dict
     return row
 
 
+def _headline_targets(results: pd.DataFrame) -> list[float]:
+    """The target sparsities the headline verdicts average over (≤ 95 %), rounded to 6 places."""
+    return [round(t, 6) for t in _targets(results) if t <= HEADLINE_MAX_SPARSITY + 1e-9]
+
+
+def _on_targets(results: pd.DataFrame, targets: list[float]) -> pd.DataFrame:
+    """The dense runs and the runs at ``targets``."""
+    at = results["sparsity"].round(6).isin(targets)
+    return results[(results["strategy"] == "dense") | at]
+
+
+def protocol_targets(results: pd.DataFrame, other: pd.DataFrame) -> list[float]:
+    """The headline targets (≤ 95 %) a protocol variant's run shares with the headline run.
+
+    A variant run at fewer targets (a longer schedule to 90 % only, say) is compared with the
+    headline run at those targets only, so that a changed verdict comes from the protocol and
+    not from averaging over other targets.
+
+    Raises:
+        ValueError: the two runs share no target sparsity ≤ 95 %.
+    """
+    common = sorted(set(_headline_targets(results)) & set(_headline_targets(other)))
+    if not common:
+        raise ValueError(
+            f"the protocol variant's targets {_targets(other)} share none ≤ 95 % with the "
+            f"headline run's {_targets(results)}: compare runs with a target in common"
+        )
+    return common
+
+
+def compare_protocol(
+    results: pd.DataFrame, other: pd.DataFrame, points: int = 50, **analysis
+) -> pd.DataFrame:
+    """Each claim's verdict under the headline protocol and under a variant, on shared targets.
+
+    Both runs are read with the same analysis (:data:`HEADLINE`, changed by ``analysis``: the
+    keyword arguments of :func:`verdicts`) at the targets they share
+    (:func:`protocol_targets`), so the two columns differ by the protocol alone.
+
+    Returns:
+        One row per claim: ``claim``, ``targets`` (the shared targets, as text: "90%"),
+        ``headline protocol`` and ``variant`` (verdicts), ``headline mean``, ``variant mean``
+        (points; for C the early exits' gap) and ``headline numbers``, ``variant numbers``
+        (``mean [low, high]``; for C the early exits' and the final exit's).
+
+    Raises:
+        ValueError: no shared target, or an analysis :func:`verdicts` rejects.
+    """
+    common = protocol_targets(results, other)
+    settings = {**HEADLINE, **analysis}
+    rows = {}
+    for name, run in (("headline", results), ("variant", other)):
+        rows[name] = _row(_on_targets(run, common), points, name, "protocol", settings, "")
+    return pd.DataFrame(
+        {
+            "claim": claim,
+            "targets": ", ".join(f"{t:.0%}" for t in common),
+            "headline protocol": rows["headline"][claim],
+            "variant": rows["variant"][claim],
+            "headline mean": rows["headline"][f"{claim} mean"],
+            "variant mean": rows["variant"][f"{claim} mean"],
+            "headline numbers": rows["headline"][f"{claim} numbers"],
+            "variant numbers": rows["variant"][f"{claim} numbers"],
+        }
+        for claim in ("A", "B", "C")
+    )
+
+
 def robustness(
-    results: pd.DataFrame, points: int = 50, protocols: dict | None = None
+    results: pd.DataFrame, points: int = 50, protocols: dict | None = None, **headline
 ) -> pd.DataFrame:
     """Each claim's verdict under every analysis choice the course makes, and other protocols.
 
     Rows, each recomputing :func:`verdicts`: the headline analysis (:data:`HEADLINE`, the first
     row); each choice and pair of choices of :data:`ROBUSTNESS_CHOICES`; each target sparsity on
-    its own (and again with collapsed networks excluded, where a network collapsed); and, for each ``protocols`` entry, the
-    headline analysis of another run's results (an ablation of the protocol, e.g. heads trained
-    to convergence). A stress-target row is left out when the results have no target above
-    :data:`HEADLINE_MAX_SPARSITY`. :func:`robustness_summary` says which rows change a verdict.
+    its own (and again with collapsed networks excluded, where a network collapsed); and, for
+    each ``protocols`` entry, the headline analysis of another run's results (an ablation of the
+    protocol, e.g. heads trained to convergence). A stress-target row is left out when the
+    results have no target above :data:`HEADLINE_MAX_SPARSITY`. :func:`robustness_summary` says
+    which rows change a verdict.
+
+    A protocol row is read against the headline protocol at the same targets, its
+    ``reference`` row: the headline row when the variant ran at every headline target, else
+    the headline run at the targets they share (:func:`protocol_targets`; for one target, that
+    target's own row).
 
     Args:
         results: the headline run's results table.
         points: budgets per grid.
         protocols: label → results table of a protocol variant (same analysis).
+        headline: changes to :data:`HEADLINE` for every row, e.g. ``margin=2.0`` (a chapter's
+            own ``TARGET_DROP``); the keyword arguments of :func:`verdicts`.
 
     Returns:
         One row per reading: ``choice`` (its label), ``kind`` (``"headline"``, ``"one
-        change"``, ``"two changes"``, ``"one target"`` or ``"protocol"``), ``headline`` (True
-        for the first row), then per claim X ``X`` (the verdict), ``X numbers`` (``mean
-        [low, high]``; for C the early exits' and the final exit's) and ``X mean`` (NaN where
-        the reading leaves no data, e.g. no intact pair of networks).
+        change"``, ``"two changes"``, ``"one target"``, ``"targets"`` (the headline run at a
+        protocol variant's targets) or ``"protocol"``), ``headline`` (True for the first row),
+        ``reference`` (the ``choice`` of the row it is read against), then per claim X ``X``
+        (the verdict), ``X numbers`` (``mean [low, high]``; for C the early exits' and the
+        final exit's) and ``X mean`` (NaN where the reading leaves no data, e.g. no intact pair
+        of networks).
+
+    Raises:
+        ValueError: a protocol variant shares no target ≤ 95 % with ``results``, or an
+            analysis :func:`verdicts` rejects.
     """
+    base = {**HEADLINE, **headline}
     stressed = (results["sparsity"] > HEADLINE_MAX_SPARSITY + 1e-9).any()
+    first = ROBUSTNESS_CHOICES[0][0]
     rows = []
     for label, change in ROBUSTNESS_CHOICES:
         if change.get("stress") and not stressed:
             continue
         kind = "headline" if not change else "one change" if len(change) == 1 else "two changes"
-        rows.append(_row(results, points, label, kind, change))
+        rows.append(_row(results, points, label, kind, {**base, **change}, first))
     broken = set(collapsed_layers(results)["sparsity"])
     for target in _targets(results):
         for excluded in (False, True) if target in broken else (False,):
             label = f"only the {target:.0%} target" + (", collapsed excluded" if excluded else "")
-            change = {"stress": True, "exclude_collapsed": excluded}
-            rows.append(_row(_at(results, target), points, label, "one target", change))
+            change = {**base, "stress": True, "exclude_collapsed": excluded}
+            rows.append(_row(_at(results, target), points, label, "one target", change, first))
+    own = _headline_targets(results)
     for label, other in (protocols or {}).items():
-        rows.append(_row(other, points, f"protocol: {label}", "protocol", {}))
+        common = protocol_targets(results, other)
+        reference, at = first, ", ".join(f"{t:.0%}" for t in common)
+        if common != own and len(common) == 1:
+            reference = f"only the {common[0]:.0%} target"
+        elif common != own:
+            reference = f"the headline protocol at {at} only"
+            if reference not in [row["choice"] for row in rows]:
+                subset = _on_targets(results, common)
+                rows.append(_row(subset, points, reference, "targets", base, first))
+        name = f"protocol: {label}" + ("" if common == own else f" (at {at})")
+        rows.append(_row(_on_targets(other, common), points, name, "protocol", base, reference))
     return pd.DataFrame(rows)
 
 
@@ -770,20 +867,24 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per claim, whether its headline verdict is the same under every reading of
     :func:`robustness`, and if not, which readings change it and to what.
 
-    A reading that leaves the claim no data (no intact pair of networks at a target, say) cannot
-    change a verdict; it is listed apart.
+    Each reading is compared with its ``reference`` row: the headline row, except a protocol
+    variant run at fewer targets, which is compared with the headline run at those targets (so a
+    change it lists comes from the protocol). A reading that leaves the claim no data (no intact
+    pair of networks at a target, say) cannot change a verdict; it is listed apart.
 
     Returns:
         One row per claim: ``claim``, ``headline`` (its headline verdict), ``steady`` (True when
-        every reading with data agrees), ``changed`` (how many differ), ``changes`` (a list of
+        every reading with data agrees with its reference), ``changed`` (how many differ), ``changes`` (a list of
         ``(choice, verdict)`` of those readings, in table order), ``tested`` (readings with data)
         and ``no data`` (the choices that leave none).
     """
     headline = table[table["headline"]].iloc[0]
+    by_choice = table.set_index("choice")
     rows = []
     for claim in ("A", "B", "C"):
         tested = table[table[f"{claim} mean"].notna()]
-        differ = tested[tested[claim] != headline[claim]]
+        expected = tested["reference"].map(by_choice[claim])
+        differ = tested[tested[claim] != expected]
         changes = list(zip(differ["choice"], differ[claim]))
         rows.append(
             {

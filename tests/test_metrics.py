@@ -413,5 +413,77 @@ def test_headline_verdicts_agree_with_a_plain_recomputation():
     assert table.loc["B", ["mean", "low", "high"]].tolist() == pytest.approx(
         [np.mean(b_seed), low, high]
     )
-    plain = "holds" if -1 < low and high < 1 else "undecided" if low < 1 else "does not hold"
+    inside, outside = -1 < low and high < 1, low > 1 or high < -1  # ±1 point
+    plain = "holds" if inside else "does not hold" if outside else "undecided"
     assert table.loc["B", "verdict"] == plain == "undecided", "a 1-point lead straddles ±1"
+    # C: exit 1 (the early exits of a 2-exit network) and the final exit 2, per seed
+    pruned = results[results["strategy"] != "dense"].drop_duplicates(["strategy", "seed"])
+    forced = 100 * pruned.pivot(
+        index="seed", columns="strategy", values=["exit_1_accuracy", "exit_2_accuracy"]
+    )
+    intervals = {}
+    for exit_ in ("exit_1_accuracy", "exit_2_accuracy"):
+        gap = forced[exit_, "all-at-once"] - forced[exit_, "ordered"]
+        intervals[exit_] = stats.t.interval(0.95, 4, loc=gap.mean(), scale=stats.sem(gap))
+    (early_low, early_high), (final_low, final_high) = intervals.values()
+    assert table.loc["C", ["low", "high"]].tolist() == pytest.approx([early_low, early_high])
+    holds, fails = early_low > 0 and final_high < 0, early_high < 0 or final_low > 0
+    plain = "holds" if holds else "does not hold" if fails else "undecided"
+    assert table.loc["C", "verdict"] == plain == "does not hold", "the final exit: +1 point"
+
+
+def _at_targets(shifts):
+    """Hand-made results with one target per ``shifts`` entry (sparsity → all at once's lead)."""
+    frames = []
+    for target, shift in shifts.items():
+        frame = _results(shift=shift, noise=0.1)
+        pruned = frame["strategy"] != "dense"
+        frame.loc[pruned, "sparsity"] = target
+        frames.append(frame if not frames else frame[pruned])  # one dense run per seed
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_protocol_run_at_fewer_targets_is_read_against_the_same_targets():
+    # the headline: all at once leads by 2 at 50 % and trails by 2 at 90 %, so A is undecided
+    # on average; a variant run at 90 % only must be read against the headline's 90 %, where
+    # A does not hold, or it would seem to change A for no reason of protocol
+    results = _at_targets({0.5: 2.0, 0.9: -2.0})
+    same = _at_targets({0.9: -2.0})
+    better = _at_targets({0.9: 2.0})
+    table = metrics.robustness(results, points=7, protocols={"same": same, "better": better})
+    table = table.set_index("choice")
+    assert table.iloc[0]["A"] == "undecided"
+    assert table.loc["protocol: same (at 90%)", "reference"] == "only the 90% target"
+    assert table.loc["protocol: same (at 90%)", "A"] == "does not hold"
+    changes = dict(
+        metrics.robustness_summary(table.reset_index()).set_index("claim").loc["A", "changes"]
+    )
+    assert "protocol: same (at 90%)" not in changes, "the protocol changes nothing at 90 %"
+    assert changes["protocol: better (at 90%)"] == "holds"
+    assert changes["only the 90% target"] == "does not hold"
+    compared = metrics.compare_protocol(results, better, points=7).set_index("claim")
+    assert compared.loc["A", ["targets", "headline protocol", "variant"]].tolist() == [
+        "90%",
+        "does not hold",
+        "holds",
+    ]
+    assert compared.loc["A", "variant mean"] == pytest.approx(2.0, abs=0.01)
+    # a variant at two of three headline targets gets the headline run at those two as its
+    # reference row; one that shares no headline target cannot be compared
+    three = _at_targets({0.5: 2.0, 0.75: 2.0, 0.9: -2.0})
+    two = _at_targets({0.5: 2.0, 0.9: -2.0})
+    table = metrics.robustness(three, points=7, protocols={"two": two}).set_index("choice")
+    reference = "the headline protocol at 50%, 90% only"
+    assert table.loc["protocol: two (at 50%, 90%)", "reference"] == reference
+    assert table.loc[reference, "kind"] == "targets"
+    assert table.loc[reference, "A"] == table.loc["protocol: two (at 50%, 90%)", "A"]
+    with pytest.raises(ValueError, match="share none ≤ 95 %"):
+        metrics.robustness(three, points=7, protocols={"far": _at_targets({0.98: 2.0})})
+
+
+def test_robustness_reads_every_row_at_the_chapters_margin():
+    results = _with_stress_target(2.0, -30.0)
+    assert metrics.robustness(results, points=7).iloc[0]["B"] == "does not hold"
+    wide = metrics.robustness(results, points=7, margin=2.0)
+    assert wide.iloc[0]["B"] == "undecided", "a gap of 2 ± 0.1 straddles a margin of 2"
+    assert (wide.set_index("choice").loc["B's margin 0.5 pt", "B"]) == "does not hold"
