@@ -55,16 +55,28 @@ def _printed(notebook: dict) -> str:
 
 def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
     """Also: a protocol variant made over several invocations is a row of the robustness table,
-    and its cost is given as its pieces' work with the last invocation's wall time."""
+    and its cost is given as its pieces' work with the last invocation's wall time; a variant
+    not made yet, or made on another dataset, is named as left out."""
     committed = load_results(ROOT / "results" / "full-fashion-mnist.csv")
     one = committed[committed["seed"] == 0].reset_index(drop=True)
     one.attrs["metadata"] = {**committed.attrs["metadata"], "seeds": [0]}
     save_results(one, tmp_path / "one-seed.csv")
     one.attrs["metadata"] |= {"resumed_pieces": 7, "wall_time_s": 600.0}
     save_results(one, tmp_path / "variant.csv")
-    variant = {"a variant, resumed": str(tmp_path / "variant.csv")}
+    config = one.attrs["metadata"]["config"]
+    one.attrs["metadata"]["config"] = {**config, "dataset": "cifar10"}
+    save_results(one, tmp_path / "elsewhere.csv")
+    variant = {
+        "a variant, resumed": str(tmp_path / "variant.csv"),
+        "not made yet": str(tmp_path / "missing.csv"),
+        "on another dataset": str(tmp_path / "elsewhere.csv"),
+    }
     notebook = _run_chapter(tmp_path / "one-seed.csv", tmp_path / "out.ipynb", variant)
     text, printed = _markdown(notebook), _printed(notebook)
+    # a variant that is missing, or made on another setting, is named and left out
+    assert "Protocol variant *not made yet* left out: no results at" in text
+    assert "*on another dataset* left out: made with another dataset than RESULTS" in text
+    assert "*a variant, resumed* (at 50%, 75%, 90%, 95%): no verdict changes" in text
     assert "a variant, resumed:\n  seeds [0]" in printed
     assert "its pieces' times sum to 1.7 h" in printed  # the committed run's 6,297 s
     assert "resumed: 7 pieces from earlier invocations; the last took 10 min wall" in printed
