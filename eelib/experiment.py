@@ -192,7 +192,8 @@ def run_experiment(
     - **ordered**: the base network trained for ``train_epochs``, pruned along its own trajectory
       (:func:`eelib.prune_base`); at each target a copy gets its exit heads trained for
       ``head_epochs`` on the frozen base, then pruned to the target in as many rounds as the
-      base network took to reach it (:func:`eelib.prune_heads`), the paper's schedule.
+      base network took to reach it (:func:`eelib.prune_heads`): the paper's rule, which it
+      applies with 20 rounds for each (the number of rounds here is ``prune_steps`` per target).
 
     ``joint_epochs`` is chosen so both strategies' training compute agrees within 10 % at every
     target (:func:`compute_budget`). Curves are swept on the test set; ``val_accuracy`` and
