@@ -870,19 +870,22 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
     Each reading is compared with its ``reference`` row: the headline row, except a protocol
     variant run at fewer targets, which is compared with the headline run at those targets (so a
     change it lists comes from the protocol). A reading that leaves the claim no data (no intact
-    pair of networks at a target, say) cannot change a verdict; it is listed apart.
+    pair of networks at a target, say), or whose reference has none, cannot change a verdict; it
+    is listed apart.
 
     Returns:
         One row per claim: ``claim``, ``headline`` (its headline verdict), ``steady`` (True when
-        every reading with data agrees with its reference), ``changed`` (how many differ), ``changes`` (a list of
-        ``(choice, verdict)`` of those readings, in table order), ``tested`` (readings with data)
-        and ``no data`` (the choices that leave none).
+        every reading with data agrees with its reference), ``changed`` (how many differ),
+        ``changes`` (a list of ``(choice, verdict)`` of those readings, in table order),
+        ``tested`` (readings with data) and ``no data`` (the choices that leave none).
     """
     headline = table[table["headline"]].iloc[0]
     by_choice = table.set_index("choice")
     rows = []
     for claim in ("A", "B", "C"):
-        tested = table[table[f"{claim} mean"].notna()]
+        has_data = table[f"{claim} mean"].notna()
+        has_data &= table["reference"].map(by_choice[f"{claim} mean"]).notna()
+        tested = table[has_data]
         expected = tested["reference"].map(by_choice[claim])
         differ = tested[tested[claim] != expected]
         changes = list(zip(differ["choice"], differ[claim]))
@@ -894,7 +897,7 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
                 "changed": len(changes),
                 "changes": changes,
                 "tested": len(tested),
-                "no data": list(table.loc[table[f"{claim} mean"].isna(), "choice"]),
+                "no data": list(table.loc[~has_data, "choice"]),
             }
         )
     return pd.DataFrame(rows)

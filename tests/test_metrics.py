@@ -487,3 +487,21 @@ def test_robustness_reads_every_row_at_the_chapters_margin():
     wide = metrics.robustness(results, points=7, margin=2.0)
     assert wide.iloc[0]["B"] == "undecided", "a gap of 2 ± 0.1 straddles a margin of 2"
     assert (wide.set_index("choice").loc["B's margin 0.5 pt", "B"]) == "does not hold"
+
+
+def test_a_reading_whose_reference_has_no_data_changes_nothing():
+    row = {"kind": "one target", "headline": False, "reference": "headline"}
+    verdicts = {f"{c}{s}": v for c in "BC" for s, v in (("", "holds"), (" mean", 1.0))}
+    table = pd.DataFrame(
+        [
+            {**row, **verdicts, "choice": "headline", "kind": "headline", "headline": True}
+            | {"A": "holds", "A mean": 1.0},
+            {**row, **verdicts, "choice": "only 90 %", "A": "undecided", "A mean": np.nan},
+            {**row, **verdicts, "choice": "variant", "reference": "only 90 %"}
+            | {"A": "does not hold", "A mean": -1.0},
+        ]
+    )
+    summary = metrics.robustness_summary(table).set_index("claim")
+    assert summary.loc["A", "steady"] and summary.loc["A", "tested"] == 1
+    assert summary.loc["A", "no data"] == ["only 90 %", "variant"]
+    assert summary.loc["B", "tested"] == 3 and summary.loc["B", "steady"]
