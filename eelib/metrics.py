@@ -731,10 +731,22 @@ def _headline_targets(results: pd.DataFrame) -> list[float]:
     return [round(t, 6) for t in _targets(results) if t <= HEADLINE_MAX_SPARSITY + 1e-9]
 
 
-def _on_targets(results: pd.DataFrame, targets: list[float]) -> pd.DataFrame:
-    """The dense runs and the runs at ``targets``."""
+def _on_targets(results: pd.DataFrame, targets: list[float], seeds=None) -> pd.DataFrame:
+    """The dense runs and the runs at ``targets`` (of ``seeds`` only, when given)."""
     at = results["sparsity"].round(6).isin(targets)
-    return results[(results["strategy"] == "dense") | at]
+    rows = results[(results["strategy"] == "dense") | at]
+    return rows if seeds is None else rows[rows["seed"].isin(seeds)]
+
+
+def _seeds(results: pd.DataFrame) -> list[int]:
+    return sorted(int(seed) for seed in results["seed"].unique())
+
+
+def protocol_seeds(results: pd.DataFrame, other: pd.DataFrame) -> list[int]:
+    """The seeds a protocol variant's run shares with the headline run (all the headline run's
+    when they share none): both are compared on these, so that a variant run on 3 of 5 seeds is
+    not read against intervals over seeds it never ran."""
+    return sorted(set(_seeds(results)) & set(_seeds(other))) or _seeds(results)
 
 
 def protocol_targets(results: pd.DataFrame, other: pd.DataFrame) -> list[float]:
@@ -759,30 +771,32 @@ def protocol_targets(results: pd.DataFrame, other: pd.DataFrame) -> list[float]:
 def compare_protocol(
     results: pd.DataFrame, other: pd.DataFrame, points: int = 50, **analysis
 ) -> pd.DataFrame:
-    """Each claim's verdict under the headline protocol and under a variant, on shared targets.
+    """Each claim's verdict under the headline protocol and under a variant, on shared targets
+    and seeds.
 
     Both runs are read with the same analysis (:data:`HEADLINE`, changed by ``analysis``: the
-    keyword arguments of :func:`verdicts`) at the targets they share
-    (:func:`protocol_targets`), so the two columns differ by the protocol alone.
+    keyword arguments of :func:`verdicts`) at the targets (:func:`protocol_targets`) and on the
+    seeds (:func:`protocol_seeds`) they share, so the two columns differ by the protocol alone.
 
     Returns:
-        One row per claim: ``claim``, ``targets`` (the shared targets, as text: "90%"),
-        ``headline protocol`` and ``variant`` (verdicts), ``headline mean``, ``variant mean``
-        (points; for C the early exits' gap) and ``headline numbers``, ``variant numbers``
-        (``mean [low, high]``; for C the early exits' and the final exit's).
+        One row per claim: ``claim``, ``targets`` and ``seeds`` (the shared ones, as text:
+        "90%", "0, 1, 2"), ``headline protocol`` and ``variant`` (verdicts), ``headline mean``,
+        ``variant mean`` (points; for C the early exits' gap) and ``headline numbers``,
+        ``variant numbers`` (``mean [low, high]``; for C the early exits' and the final exit's).
 
     Raises:
         ValueError: no shared target, or an analysis :func:`verdicts` rejects.
     """
-    common = protocol_targets(results, other)
+    common, seeds = protocol_targets(results, other), protocol_seeds(results, other)
     settings = {**HEADLINE, **analysis}
     rows = {}
     for name, run in (("headline", results), ("variant", other)):
-        rows[name] = _row(_on_targets(run, common), points, name, "protocol", settings, "")
+        rows[name] = _row(_on_targets(run, common, seeds), points, name, "", settings, "")
     return pd.DataFrame(
         {
             "claim": claim,
             "targets": ", ".join(f"{t:.0%}" for t in common),
+            "seeds": ", ".join(map(str, seeds)),
             "headline protocol": rows["headline"][claim],
             "variant": rows["variant"][claim],
             "headline mean": rows["headline"][f"{claim} mean"],
@@ -792,6 +806,21 @@ def compare_protocol(
         }
         for claim in ("A", "B", "C")
     )
+
+
+def _reference(results: pd.DataFrame, targets: list[float], seeds: list[int]) -> str:
+    """The label of the headline-protocol row a protocol variant is read against."""
+    at = ", ".join(f"{t:.0%}" for t in targets)
+    every_seed = seeds == _seeds(results)
+    if targets == _headline_targets(results) and every_seed:
+        return ROBUSTNESS_CHOICES[0][0]
+    if len(targets) == 1 and every_seed:
+        return f"only the {targets[0]:.0%} target"
+    return f"the headline run at {at}" + ("" if every_seed else f", seeds {_text(seeds)}")
+
+
+def _text(seeds: list[int]) -> str:
+    return ", ".join(map(str, seeds))
 
 
 def robustness(
@@ -807,9 +836,10 @@ def robustness(
     results have no target above :data:`HEADLINE_MAX_SPARSITY`. :func:`robustness_summary` says
     which rows change a verdict.
 
-    A protocol row is read against the headline protocol at the same targets, its
-    ``reference`` row: the headline row when the variant ran at every headline target, else
-    the headline run at the targets they share (:func:`protocol_targets`; for one target, that
+    A protocol row is read against the headline protocol at the same targets and on the same
+    seeds, its ``reference`` row: the headline row when the variant ran at every headline
+    target with every seed, else the headline run at the targets (:func:`protocol_targets`) and
+    on the seeds (:func:`protocol_seeds`) they share (for one target with every seed, that
     target's own row).
 
     Args:
@@ -821,8 +851,8 @@ def robustness(
 
     Returns:
         One row per reading: ``choice`` (its label), ``kind`` (``"headline"``, ``"one
-        change"``, ``"two changes"``, ``"one target"``, ``"targets"`` (the headline run at a
-        protocol variant's targets) or ``"protocol"``), ``headline`` (True for the first row),
+        change"``, ``"two changes"``, ``"one target"``, ``"subset"`` (the headline run at a
+        protocol variant's targets and seeds) or ``"protocol"``), ``headline`` (True for the first row),
         ``reference`` (the ``choice`` of the row it is read against), then per claim X ``X``
         (the verdict), ``X numbers`` (``mean [low, high]``; for C the early exits' and the
         final exit's) and ``X mean`` (NaN where the reading leaves no data, e.g. no intact pair
@@ -847,19 +877,20 @@ def robustness(
             label = f"only the {target:.0%} target" + (", collapsed excluded" if excluded else "")
             change = {**base, "stress": True, "exclude_collapsed": excluded}
             rows.append(_row(_at(results, target), points, label, "one target", change, first))
-    own = _headline_targets(results)
     for label, other in (protocols or {}).items():
-        common = protocol_targets(results, other)
-        reference, at = first, ", ".join(f"{t:.0%}" for t in common)
-        if common != own and len(common) == 1:
-            reference = f"only the {common[0]:.0%} target"
-        elif common != own:
-            reference = f"the headline protocol at {at} only"
-            if reference not in [row["choice"] for row in rows]:
-                subset = _on_targets(results, common)
-                rows.append(_row(subset, points, reference, "targets", base, first))
-        name = f"protocol: {label}" + ("" if common == own else f" (at {at})")
-        rows.append(_row(_on_targets(other, common), points, name, "protocol", base, reference))
+        common, seeds = protocol_targets(results, other), protocol_seeds(results, other)
+        reference = _reference(results, common, seeds)
+        if reference not in [row["choice"] for row in rows]:
+            subset = _on_targets(results, common, seeds)
+            rows.append(_row(subset, points, reference, "subset", base, first))
+        at = []
+        if common != _headline_targets(results):
+            at.append(", ".join(f"{t:.0%}" for t in common))
+        if seeds != _seeds(other):
+            at.append(f"seeds {_text(seeds)}")
+        name = f"protocol: {label}" + (f" (at {'; '.join(at)})" if at else "")
+        variant = _on_targets(other, common, seeds)
+        rows.append(_row(variant, points, name, "protocol", base, reference))
     return pd.DataFrame(rows)
 
 
@@ -868,8 +899,8 @@ def robustness_summary(table: pd.DataFrame) -> pd.DataFrame:
     :func:`robustness`, and if not, which readings change it and to what.
 
     Each reading is compared with its ``reference`` row: the headline row, except a protocol
-    variant run at fewer targets, which is compared with the headline run at those targets (so a
-    change it lists comes from the protocol). A reading that leaves the claim no data (no intact
+    variant run at fewer targets or seeds, which is compared with the headline run at those
+    targets and seeds (so a change it lists comes from the protocol). A reading that leaves the claim no data (no intact
     pair of networks at a target, say), or whose reference has none, cannot change a verdict; it
     is listed apart.
 

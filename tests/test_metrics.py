@@ -432,11 +432,11 @@ def test_headline_verdicts_agree_with_a_plain_recomputation():
     assert table.loc["C", "verdict"] == plain == "does not hold", "the final exit: +1 point"
 
 
-def _at_targets(shifts):
+def _at_targets(shifts, seeds=(0, 1, 2)):
     """Hand-made results with one target per ``shifts`` entry (sparsity → all at once's lead)."""
     frames = []
     for target, shift in shifts.items():
-        frame = _results(shift=shift, noise=0.1)
+        frame = _results(shift=shift, noise=0.1, seeds=seeds)
         pruned = frame["strategy"] != "dense"
         frame.loc[pruned, "sparsity"] = target
         frames.append(frame if not frames else frame[pruned])  # one dense run per seed
@@ -473,10 +473,19 @@ def test_a_protocol_run_at_fewer_targets_is_read_against_the_same_targets():
     three = _at_targets({0.5: 2.0, 0.75: 2.0, 0.9: -2.0})
     two = _at_targets({0.5: 2.0, 0.9: -2.0})
     table = metrics.robustness(three, points=7, protocols={"two": two}).set_index("choice")
-    reference = "the headline protocol at 50%, 90% only"
+    reference = "the headline run at 50%, 90%"
     assert table.loc["protocol: two (at 50%, 90%)", "reference"] == reference
-    assert table.loc[reference, "kind"] == "targets"
+    assert table.loc[reference, "kind"] == "subset"
     assert table.loc[reference, "A"] == table.loc["protocol: two (at 50%, 90%)", "A"]
+    # a variant run on fewer seeds is read against the headline run on those seeds
+    fewer = _at_targets({0.5: 2.0, 0.9: -2.0}, seeds=(0, 1))
+    table = metrics.robustness(results, points=7, protocols={"fewer": fewer})
+    table = table.set_index("choice")
+    reference = "the headline run at 50%, 90%, seeds 0, 1"
+    assert table.loc["protocol: fewer", "reference"] == reference
+    assert table.loc[reference, "A numbers"] == table.loc["protocol: fewer", "A numbers"]
+    compared = metrics.compare_protocol(results, fewer, points=7)
+    assert set(compared["seeds"]) == {"0, 1"} and set(compared["targets"]) == {"50%, 90%"}
     with pytest.raises(ValueError, match="share none ≤ 95 %"):
         metrics.robustness(three, points=7, protocols={"far": _at_targets({0.98: 2.0})})
 
