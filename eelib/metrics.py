@@ -494,12 +494,18 @@ def saving_summary(
     }
 
 
-def _early_and_deep(results: pd.DataFrame, confidence: float):
-    """Claim C's two numbers: the early exits' mean gap and the final exit's, each ``interval``."""
+def _early_and_deep_per_seed(results: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Claim C's two numbers per seed: the early exits' mean gap and the final exit's (points)."""
     K = num_exits(results)
     gaps = exit_gaps(results)
     early = gaps[list(early_exits(K))].mean(axis=1).groupby("seed").mean()
-    return interval(early, confidence), interval(gaps[K].groupby("seed").mean(), confidence)
+    return early, gaps[K].groupby("seed").mean()
+
+
+def _early_and_deep(results: pd.DataFrame, confidence: float):
+    """Claim C's two numbers: the early exits' mean gap and the final exit's, each ``interval``."""
+    early, deep = _early_and_deep_per_seed(results)
+    return interval(early, confidence), interval(deep, confidence)
 
 
 def _claim_c_verdict(early, deep) -> str:
@@ -509,6 +515,47 @@ def _claim_c_verdict(early, deep) -> str:
         early[1] > 0 and deep[2] < 0,
         early[2] < 0 or deep[1] > 0,
     )
+
+
+def claim_values(
+    results: pd.DataFrame,
+    points: int = 50,
+    margin: float = 1.0,
+    grid: str = "linear",
+    choose: str = "test",
+    b_measure: str = "accuracy",
+    extent: str = "covered",
+    pairing: str = "shared",
+) -> pd.DataFrame:
+    """The number per seed that each claim is decided on (:func:`verdicts` gives the rules).
+
+    Each is averaged over the target sparsities of ``results`` (select them first, e.g. with
+    :func:`select`): ``A`` the frontier gap over the budget grid; ``B`` the gap where accuracy
+    reaches the dense final exit − ``margin`` points (``b_measure="flops"``: the FLOPs saving
+    there, percent; NaN for a seed that never reaches it); ``C early`` and ``C final`` the
+    forced-exit gaps at exits 1..⌊K/2⌋ and at the final exit. Gaps are all at once − ordered,
+    in accuracy points.
+
+    Returns:
+        One row per seed (index ``seed``), columns ``A``, ``B``, ``C early``, ``C final``.
+
+    Raises:
+        ValueError: an unknown grid, choice, extent, pairing or B measure.
+    """
+    if b_measure not in ("accuracy", "flops"):
+        raise ValueError(f"b_measure is 'accuracy' or 'flops', got {b_measure!r}")
+    gaps = frontier_gaps(results, points, grid, choose, extent, pairing)
+    bar = dense_reference(results) - margin / 100
+    if b_measure == "accuracy":
+        gaps["bar"] = gaps["seed"].map(bar)
+        high = gaps[(gaps[list(STRATEGIES)].max(axis=1) >= gaps["bar"])]
+        b = _per_seed(high, "gap")
+    else:
+        high = flops_savings(results, points, choose, floor=bar).dropna(subset=["saving"])
+        b = 100 * _per_seed(high, "saving")
+    early, deep = _early_and_deep_per_seed(results)
+    table = pd.DataFrame({"A": _per_seed(gaps, "gap"), "C early": early, "C final": deep})
+    return table.assign(B=b)[["A", "B", "C early", "C final"]].rename_axis("seed")
 
 
 def verdicts(
@@ -566,12 +613,10 @@ def verdicts(
         ValueError: an unknown grid, choice, extent, pairing or B measure, a margin ≤ 0, or a
             confidence outside (0, 1).
     """
-    if b_measure not in ("accuracy", "flops"):
-        raise ValueError(f"b_measure is 'accuracy' or 'flops', got {b_measure!r}")
     results = select(results, stress=stress, exclude_collapsed=exclude_collapsed)
     K = num_exits(results)
-    gaps = frontier_gaps(results, points, grid, choose, extent, pairing)
-    a = interval(_per_seed(gaps, "gap"), confidence)
+    per_seed = claim_values(results, points, margin, grid, choose, b_measure, extent, pairing)
+    a = interval(per_seed["A"], confidence)
     saving = saving_summary(results, points, confidence, choose)
     a_detail = (
         f"FLOPs saving at equal accuracy, no collapsed layer, mean over accuracy levels: "
@@ -582,19 +627,13 @@ def verdicts(
         else "no accuracy both strategies reach without a collapsed layer"
     )
 
-    bar = dense_reference(results) - margin / 100
-    if b_measure == "accuracy":
-        gaps["bar"] = gaps["seed"].map(bar)
-        high = gaps[(gaps[list(STRATEGIES)].max(axis=1) >= gaps["bar"])]
-        per_seed_b, b_margin, unit = _per_seed(high, "gap"), margin, "pt"
-    else:
-        high = flops_savings(results, points, choose, floor=bar).dropna(subset=["saving"])
-        per_seed_b = 100 * _per_seed(high, "saving")
-        b_margin, unit = FLOPS_MARGIN, "% FLOPs"
+    per_seed_b = per_seed["B"].dropna()
+    b_margin, unit = (margin, "pt") if b_measure == "accuracy" else (FLOPS_MARGIN, "% FLOPs")
     b = interval(per_seed_b, confidence)
     p_b = equivalence(per_seed_b, b_margin, confidence)
     ahead = "no seed reaches it" if np.isnan(b[0]) else "all at once" if b[0] > 0 else "ordered"
-    early, deep = _early_and_deep(results, confidence)
+    early = interval(per_seed["C early"], confidence)
+    deep = interval(per_seed["C final"], confidence)
 
     rows = [
         {
@@ -772,40 +811,61 @@ def compare_protocol(
     results: pd.DataFrame, other: pd.DataFrame, points: int = 50, **analysis
 ) -> pd.DataFrame:
     """Each claim's verdict under the headline protocol and under a variant, on shared targets
-    and seeds.
+    and seeds, and how far the variant moves each claim's number.
 
     Both runs are read with the same analysis (:data:`HEADLINE`, changed by ``analysis``: the
     keyword arguments of :func:`verdicts`) at the targets (:func:`protocol_targets`) and on the
     seeds (:func:`protocol_seeds`) they share, so the two columns differ by the protocol alone.
+    The shift pairs the runs by seed (same data split and initial weights): variant − headline
+    of each claim's per-seed number (:func:`claim_values`; for C the early exits' gap), with its
+    interval over the seeds. An interval that spans 0 finds no evidence that the protocol moves
+    the number, even where the two verdicts differ.
 
     Returns:
         One row per claim: ``claim``, ``targets`` and ``seeds`` (the shared ones, as text:
         "90%", "0, 1, 2"), ``headline protocol`` and ``variant`` (verdicts), ``headline mean``,
-        ``variant mean`` (points; for C the early exits' gap) and ``headline numbers``,
-        ``variant numbers`` (``mean [low, high]``; for C the early exits' and the final exit's).
+        ``variant mean`` (points; for C the early exits' gap), ``headline numbers``,
+        ``variant numbers`` (``mean [low, high]``; for C the early exits' and the final exit's),
+        ``shift``, ``shift low``, ``shift high`` (points; B as FLOPs, percent; NaN bounds
+        from one shared seed) and ``shift numbers`` (``mean [low, high]``).
 
     Raises:
         ValueError: no shared target, or an analysis :func:`verdicts` rejects.
     """
     common, seeds = protocol_targets(results, other), protocol_seeds(results, other)
     settings = {**HEADLINE, **analysis}
-    rows = {}
+    keys = ("margin", "grid", "choose", "b_measure", "extent", "pairing")
+    rows, values = {}, {}
     for name, run in (("headline", results), ("variant", other)):
-        rows[name] = _row(_on_targets(run, common, seeds), points, name, "", settings, "")
-    return pd.DataFrame(
-        {
-            "claim": claim,
-            "targets": ", ".join(f"{t:.0%}" for t in common),
-            "seeds": ", ".join(map(str, seeds)),
-            "headline protocol": rows["headline"][claim],
-            "variant": rows["variant"][claim],
-            "headline mean": rows["headline"][f"{claim} mean"],
-            "variant mean": rows["variant"][f"{claim} mean"],
-            "headline numbers": rows["headline"][f"{claim} numbers"],
-            "variant numbers": rows["variant"][f"{claim} numbers"],
-        }
-        for claim in ("A", "B", "C")
-    )
+        run = _on_targets(run, common, seeds)
+        rows[name] = _row(run, points, name, "", settings, "")
+        run = select(
+            run, stress=settings["stress"], exclude_collapsed=settings["exclude_collapsed"]
+        )
+        values[name] = claim_values(run, points, **{key: settings[key] for key in keys})
+    shift = values["variant"] - values["headline"]  # paired by seed
+    table = []
+    for claim, column in (("A", "A"), ("B", "B"), ("C", "C early")):
+        mean, low, high = interval(shift[column], settings["confidence"])
+        table.append(
+            {
+                "claim": claim,
+                "targets": ", ".join(f"{t:.0%}" for t in common),
+                "seeds": _text(seeds),
+                "headline protocol": rows["headline"][claim],
+                "variant": rows["variant"][claim],
+                "headline mean": rows["headline"][f"{claim} mean"],
+                "variant mean": rows["variant"][f"{claim} mean"],
+                "headline numbers": rows["headline"][f"{claim} numbers"],
+                "variant numbers": rows["variant"][f"{claim} numbers"],
+                "shift": mean,
+                "shift low": low,
+                "shift high": high,
+                "shift numbers": f"{mean:+.1f} "
+                + (f"[{low:+.1f}, {high:+.1f}]" if low == low else "(one seed: no interval)"),
+            }
+        )
+    return pd.DataFrame(table)
 
 
 def _reference(results: pd.DataFrame, targets: list[float], seeds: list[int]) -> str:

@@ -77,6 +77,7 @@ def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
     assert "Protocol variant *not made yet* left out: no results at" in text
     assert "*on another dataset* left out: made with another dataset than RESULTS" in text
     assert "*a variant, resumed* (at 50%, 75%, 90%, 95%, seeds 0): no verdict changes" in text
+    assert "A +0.0 (one seed: no interval)" in text, "the variant is the run itself"
     assert "a variant, resumed:\n  seeds [0]" in printed
     assert "its pieces' times sum to 1.7 h" in printed  # the committed run's 6,297 s
     assert "resumed: 7 pieces from earlier invocations; the last took 10 min wall" in printed

@@ -468,6 +468,10 @@ def test_a_protocol_run_at_fewer_targets_is_read_against_the_same_targets():
         "holds",
     ]
     assert compared.loc["A", "variant mean"] == pytest.approx(2.0, abs=0.01)
+    # paired by seed, the variant moves A by 4 points in every seed
+    assert compared.loc["A", "shift"] == pytest.approx(4.0, abs=0.01)
+    assert compared.loc["A", "shift numbers"] == "+4.0 [+4.0, +4.0]"
+    assert compared.loc["C", "shift"] == pytest.approx(0.0, abs=0.01), "same exits"
     # a variant at two of three headline targets gets the headline run at those two as its
     # reference row; one that shares no headline target cannot be compared
     three = _at_targets({0.5: 2.0, 0.75: 2.0, 0.9: -2.0})
