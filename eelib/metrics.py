@@ -862,7 +862,9 @@ def compare_protocol(
                 "shift low": low,
                 "shift high": high,
                 "shift numbers": f"{mean:+.1f} "
-                + (f"[{low:+.1f}, {high:+.1f}]" if low == low else "(one seed: no interval)"),
+                + (
+                    f"[{low:+.1f}, {high:+.1f}]" if not np.isnan(low) else "(one seed: no interval)"
+                ),
             }
         )
     return pd.DataFrame(table)
