@@ -686,7 +686,7 @@ def _targets(results: pd.DataFrame) -> list[float]:
 
 def _at(results: pd.DataFrame, target: float) -> pd.DataFrame:
     """The dense runs and the runs at one target."""
-    return results[(results["strategy"] == "dense") | (results["sparsity"] == target)]
+    return _on_targets(results, [round(target, 6)])
 
 
 def verdicts_by_target(results: pd.DataFrame, **analysis) -> pd.DataFrame:
