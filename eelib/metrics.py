@@ -818,8 +818,8 @@ def compare_protocol(
     seeds (:func:`protocol_seeds`) they share, so the two columns differ by the protocol alone.
     The shift pairs the runs by seed (same data split and initial weights): variant − headline
     of each claim's per-seed number (:func:`claim_values`; for C the early exits' gap), with its
-    interval over the seeds. An interval that spans 0 finds no evidence that the protocol moves
-    the number, even where the two verdicts differ.
+    interval over the seeds. Where that interval spans 0, the paired seeds cannot tell whether the
+    protocol moves the number, even where the two verdicts differ.
 
     Returns:
         One row per claim: ``claim``, ``targets`` and ``seeds`` (the shared ones, as text:
@@ -850,7 +850,7 @@ def compare_protocol(
         table.append(
             {
                 "claim": claim,
-                "targets": ", ".join(f"{t:.0%}" for t in common),
+                "targets": _percents(common),
                 "seeds": _text(seeds),
                 "headline protocol": rows["headline"][claim],
                 "variant": rows["variant"][claim],
@@ -872,7 +872,7 @@ def compare_protocol(
 
 def _reference(results: pd.DataFrame, targets: list[float], seeds: list[int]) -> str:
     """The label of the headline-protocol row a protocol variant is read against."""
-    at = ", ".join(f"{t:.0%}" for t in targets)
+    at = _percents(targets)
     every_seed = seeds == _seeds(results)
     if targets == _headline_targets(results) and every_seed:
         return ROBUSTNESS_CHOICES[0][0]
@@ -883,6 +883,10 @@ def _reference(results: pd.DataFrame, targets: list[float], seeds: list[int]) ->
 
 def _text(seeds: list[int]) -> str:
     return ", ".join(map(str, seeds))
+
+
+def _percents(targets: list[float]) -> str:
+    return ", ".join(f"{t:.0%}" for t in targets)
 
 
 def robustness(
@@ -914,8 +918,9 @@ def robustness(
     Returns:
         One row per reading: ``choice`` (its label), ``kind`` (``"headline"``, ``"one
         change"``, ``"two changes"``, ``"one target"``, ``"subset"`` (the headline run at a
-        protocol variant's targets and seeds) or ``"protocol"``), ``headline`` (True for the first row),
-        ``reference`` (the ``choice`` of the row it is read against), then per claim X ``X``
+        protocol variant's targets and seeds) or ``"protocol"``), ``headline`` (True for the
+        first row), ``reference`` (the ``choice`` of the row it is read against), then per
+        claim X ``X``
         (the verdict), ``X numbers`` (``mean [low, high]``; for C the early exits' and the
         final exit's) and ``X mean`` (NaN where the reading leaves no data, e.g. no intact pair
         of networks).
@@ -947,7 +952,7 @@ def robustness(
             rows.append(_row(subset, points, reference, "subset", base, first))
         at = []
         if common != _headline_targets(results):
-            at.append(", ".join(f"{t:.0%}" for t in common))
+            at.append(_percents(common))
         if seeds != _seeds(other):
             at.append(f"seeds {_text(seeds)}")
         name = f"protocol: {label}" + (f" (at {'; '.join(at)})" if at else "")
