@@ -3,7 +3,10 @@
 One concept per module: ``data``, ``models``, ``training``, ``pruning`` (masks, schedules and the
 paper's two strategies), ``costs`` (FLOPs), ``early_exit`` (exit rules and curves), ``profiles``
 (settings and :func:`build_model`), ``experiment`` (the protocol), ``checkpoints`` (resuming a
-run), ``results`` (the results table), ``metrics`` (comparing the strategies), ``plots``,
+run), ``results`` (the results table), ``frontiers`` (frontiers and gaps on a FLOPs grid),
+``stats`` (intervals, equivalence tests, verdicts), ``claims`` (the paper's claims and their
+verdicts), ``robustness`` (the robustness cube), ``report`` (the referee's report, ``python -m
+eelib report``), ``paper`` (the paper's and poster's figures, quoted), ``metrics`` (the old home of the last four, kept for old names), ``plots``,
 ``checks`` (answer checks for the exercises), ``grading`` (the graded cells and their points),
 ``widgets`` (the explorer of chapter 6), ``latency`` (measured time per exit), ``structured``
 (channel pruning with Torch-Pruning).
@@ -16,7 +19,20 @@ import lazy_loader
 # when it first calls something that needs them.
 __getattr__, __dir__, _ = lazy_loader.attach(
     __name__,
-    submodules=["checks", "grading", "metrics", "plots", "results", "widgets"],
+    submodules=[
+        "checks",
+        "claims",
+        "frontiers",
+        "grading",
+        "metrics",
+        "paper",
+        "plots",
+        "report",
+        "results",
+        "robustness",
+        "stats",
+        "widgets",
+    ],
     submod_attrs={
         "costs": ["dense_layer_flops", "exit_costs", "layer_costs", "training_flops"],
         "data": ["DATASETS", "ImageDataset", "load_dataset", "validation_split"],
@@ -24,7 +40,6 @@ __getattr__, __dir__, _ = lazy_loader.attach(
             "confidence_exit",
             "entropy_exit",
             "exit_accuracy",
-            "pareto_frontier",
             "patience_exit",
             "predict_all_exits",
             "rule_curve",
@@ -32,7 +47,7 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         ],
         "experiment": ["run_experiment"],
         "latency": ["exit_latency", "run_to_exit"],
-        "metrics": ["best_accuracy_within", "compare_strategies"],
+        "frontiers": ["best_accuracy_within", "compare_strategies", "pareto_frontier"],
         "models": ["EarlyExitCNN", "EarlyExitNetwork", "EarlyExitResNet"],
         "profiles": ["PROFILES", "Profile", "build_model", "get_profile"],
         "pruning": [
@@ -64,10 +79,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "checks",
+    "claims",
+    "frontiers",
     "grading",
     "metrics",
+    "paper",
     "plots",
+    "report",
     "results",
+    "robustness",
+    "stats",
     "widgets",
     "DATASETS",
     "EarlyExitCNN",

@@ -1,4 +1,6 @@
-"""Command line: ``python -m eelib reproduce --profile fast --dataset fashion-mnist --out results/run.csv``.
+"""Command line: ``python -m eelib reproduce --profile fast --dataset fashion-mnist --out results/run.csv``
+runs the study; ``python -m eelib report results/run.csv [--protocol LABEL=FILE ...] [--json OUT]``
+prints the referee's report on its results (the claims, their verdicts and the robustness cube).
 
 The paper's setting on one GPU: ``python -m eelib reproduce --profile paper --download``;
 several GPUs or a cluster: ``--workers N`` or ``--scheduler ADDRESS`` (results/README.md).
@@ -9,13 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
 from .data import DATASETS
 from .experiment import run_experiment
 from .profiles import PROFILES, Profile, check_device, parse_setting
-from .results import summarise
+from .results import load_results, summarise
 from .training import PRECISIONS
 
 
@@ -104,7 +107,26 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f for f in Profile.__dataclass_fields__ if f not in ("name", "description")),
     )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    out = commands.add_parser(
+        "report", help="the claims, their verdicts and the robustness cube of a results file"
+    )
+    out.add_argument("results", help="a CSV that `python -m eelib reproduce` wrote")
+    out.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="LABEL=FILE",
+        help="a protocol variant's results, read beside the headline run (repeatable)",
+    )
+    out.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    out.add_argument(
+        "--headline-only",
+        action="store_true",
+        help="read each file under the headline analysis only (seconds, not a minute)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return _report(args)
 
     warnings.formatwarning = _one_line_warning  # e.g. an unreadable checkpoint piece, recomputed
     try:
@@ -149,6 +171,37 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.checkpoints or 'nowhere'}); wrote {out} and {out[:-4]}.json"
     )
     return 0
+
+
+def _report(args) -> int:
+    """``python -m eelib report``: print the Markdown report, write the JSON one if asked."""
+    from . import report
+
+    try:
+        paths = dict(_labelled(text) for text in args.protocol)
+        results = load_results(args.results)
+        protocols, left_out = report.read_protocols(results, paths)
+        if args.json and Path(args.json).resolve() == Path(args.results).resolve():
+            raise ValueError("--json would overwrite the results file: give another path")
+        built = report.build(results, protocols, full=not args.headline_only)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for label, why in left_out.items():
+        print(f"warning: protocol {label!r} left out: {why}", file=sys.stderr)
+    print(report.markdown(built))
+    if args.json:
+        report.write_json(built, args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def _labelled(text: str) -> tuple[str, str]:
+    """``LABEL=FILE`` → ``(LABEL, FILE)``; ValueError naming the form when it is not that."""
+    label, sep, path = text.partition("=")
+    if not sep or not label.strip() or not path.strip():
+        raise ValueError(f"--protocol takes LABEL=FILE (e.g. longer=results/x.csv), got {text!r}")
+    return label.strip(), path.strip()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .frontiers import pareto_frontier  # noqa: F401 (its home is frontiers; importable here too)
 from .models import EarlyExitNetwork
 from .training import channels_last
 
@@ -157,7 +158,7 @@ def rule_curve(
     """Accuracy and mean cost of any exit rule for each of its parameter values.
 
     The same curve format as :func:`tradeoff_curve` (which is this function for
-    :func:`confidence_exit`, vectorised), so :func:`pareto_frontier` and the plots read both.
+    :func:`confidence_exit`, vectorised), so :func:`eelib.frontiers.pareto_frontier` and the plots read both.
 
     Args:
         probs: ``(K, N, C)`` softmax probabilities.
@@ -284,20 +285,3 @@ def tradeoff_curve(probs: torch.Tensor, labels: torch.Tensor, costs, thresholds)
     for k in range(K):
         curve[f"exit_{k + 1}"] = fractions[k].numpy()
     return curve
-
-
-def pareto_frontier(curve: pd.DataFrame, cost: str = "flops") -> pd.DataFrame:
-    """The non-dominated rows of a curve: no other row costs as little or less and is more accurate.
-
-    Args:
-        curve: rows with ``accuracy`` and the cost column (:func:`tradeoff_curve`,
-            :func:`rule_curve`).
-        cost: the cost column, ``"flops"`` by default (``"seconds"`` for measured time).
-
-    Returns:
-        The frontier's rows sorted by cost (ascending, so accuracy rises along them); of
-        identical points the first is kept.
-    """
-    ordered = curve.sort_values([cost, "accuracy"], ascending=[True, False], kind="stable")
-    best_before = ordered["accuracy"].cummax().shift(fill_value=-np.inf)
-    return ordered[ordered["accuracy"] > best_before]

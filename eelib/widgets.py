@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .early_exit import check_threshold, pareto_frontier
+from .early_exit import check_threshold
+from .frontiers import pareto_frontier
 from .results import RUN, num_exits
 from .results import runs as _runs
 

@@ -43,6 +43,15 @@ def _reaches(module: str) -> set[str]:
 
 
 def test_no_analysis_module_depends_on_the_runner():
-    for module in ("results", "metrics", "plots", "widgets"):
+    for module in (
+        "results",
+        "frontiers",
+        "stats",
+        "claims",
+        "robustness",
+        "report",
+        "plots",
+        "widgets",
+    ):
         assert "experiment" not in _reaches(module), module
         assert "checkpoints" not in _reaches(module), module
