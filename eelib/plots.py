@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import pandas as pd
 
-from .early_exit import pareto_frontier
+from .frontiers import pareto_frontier
 from .results import STRATEGIES, exit_accuracy_column, exit_flops_column, num_exits
 
 # One look for every figure of the course: sized for the book's text column (about 8 inches at
@@ -137,7 +137,7 @@ def plot_bands(
     early exits' operating points crowd).
 
     Args:
-        bands: :func:`eelib.metrics.frontier_bands` output (FLOPs, accuracies as fractions).
+        bands: :func:`eelib.frontiers.frontier_bands` output (FLOPs, accuracies as fractions).
         dense: optional results rows of the dense network, drawn as each seed's frontier (grey).
         sparsities: the sparsities to show (default: all in ``bands``).
 
@@ -176,7 +176,7 @@ def plot_gap(gap: pd.DataFrame, xscale="linear"):
     The FLOPs axis is linear, as the paper's, or ``xscale="log"``.
 
     Args:
-        gap: :func:`eelib.metrics.gap_by_budget` output; one line per sparsity.
+        gap: :func:`eelib.frontiers.gap_by_budget` output; one line per sparsity.
 
     Returns:
         The matplotlib Figure; above 0, all at once is better within that budget.
@@ -199,11 +199,116 @@ def plot_gap(gap: pd.DataFrame, xscale="linear"):
     return fig
 
 
+def plot_regions(gap: pd.DataFrame, edges: pd.DataFrame):
+    """The gap by budget with the claims' regions marked, one panel per target sparsity.
+
+    Args:
+        gap: :func:`eelib.frontiers.gap_by_budget` output (points, FLOPs).
+        edges: :func:`eelib.claims.region_edges` output: claim A's rising region (up to
+            ``rising_end``, shaded blue) and claim B's high-accuracy region (from ``high_start``,
+            shaded grey).
+
+    Returns:
+        The matplotlib Figure; gap in points, budgets in mean MFLOPs per sample.
+    """
+    sparsities = sorted(gap["sparsity"].unique())
+    fig, axes = _pyplot().subplots(
+        1, len(sparsities), figsize=(min(2.6 * len(sparsities), 9), 3.4), sharey=True, squeeze=False
+    )
+    edges = edges.set_index(edges["sparsity"].round(6))
+    for ax, s in zip(axes[0], sparsities):
+        part = gap[gap["sparsity"] == s]
+        x = part["budget"] / 1e6
+        ax.plot(x, part["mean"], color="black", linewidth=1.2)
+        ax.fill_between(x, part["low"], part["high"], color="black", alpha=0.15)
+        ax.axhline(0, color="black", linewidth=0.6)
+        edge = edges.loc[round(s, 6)]
+        ax.axvspan(x.min(), edge["rising_end"] / 1e6, color="tab:blue", alpha=0.12, label="A")
+        if pd.notna(edge["high_start"]):
+            ax.axvspan(edge["high_start"] / 1e6, x.max(), color="0.5", alpha=0.25, label="B: high")
+        ax.set_title(f"sparsity {s:.0%}")
+    axes[0, 0].set_ylabel("all at once − ordered (points)")
+    axes[0, 0].legend(loc="upper right", fontsize="small")
+    fig.supxlabel("FLOPs budget (mean MFLOPs per sample)", fontsize="medium")
+    fig.suptitle("The gap by budget: A's rising region (blue), B's high-accuracy region (grey)")
+    return fig
+
+
+def _reaches(band: pd.DataFrame, level: float) -> float:
+    """The first budget (FLOPs) at which a mean frontier reaches ``level``; NaN if never."""
+    hit = band[band["mean"] >= level]
+    return float(hit["budget"].iloc[0]) if len(hit) else float("nan")
+
+
+def plot_flat_top(bands: pd.DataFrame, sparsity: float, bar: float):
+    """Why a small accuracy gap can be a large FLOPs gap: both mean frontiers near their top.
+
+    Near the top the frontiers are nearly flat, so the horizontal distance between them (FLOPs
+    at equal accuracy) can be large where the vertical one (accuracy at equal FLOPs) is small.
+
+    Args:
+        bands: :func:`eelib.frontiers.frontier_bands` output.
+        sparsity: the target sparsity to show (fraction).
+        bar: the high-accuracy bar (fraction), drawn as a dotted line; the arrows are drawn
+            where both mean frontiers reach it.
+
+    Returns:
+        The matplotlib Figure; accuracy in %, cost in mean MFLOPs per sample.
+    """
+    fig, ax = _pyplot().subplots(figsize=(7.5, 3.6))
+    chosen = bands[bands["sparsity"].round(6) == round(sparsity, 6)]
+    lines = {s: part.sort_values("budget") for s, part in chosen.groupby("strategy")}
+    for strategy, band in lines.items():
+        ax.plot(band["budget"] / 1e6, 100 * band["mean"], **STYLE[strategy])
+    ax.axhline(100 * bar, color="0.3", linestyle=":", label="high-accuracy bar")
+    one, two = (_reaches(lines[s], bar) for s in STRATEGIES)
+    if pd.notna(one) and pd.notna(two):
+        ax.annotate(
+            "",
+            (two / 1e6, 100 * bar),
+            (one / 1e6, 100 * bar),
+            arrowprops={"arrowstyle": "<->", "color": "tab:red"},
+        )
+        ax.text(
+            (one + two) / 2e6,
+            100 * bar - 0.4,
+            f"{100 * (1 - one / two):.0f} % fewer FLOPs",
+            color="tab:red",
+            ha="center",
+            va="top",
+        )
+        ordered = lines[STRATEGIES[1]]
+        below = ordered[ordered["budget"] <= one]["mean"]
+        if len(below):
+            low = 100 * float(below.iloc[-1])
+            ax.annotate(
+                "",
+                (one / 1e6, low),
+                (one / 1e6, 100 * bar),
+                arrowprops={"arrowstyle": "<->", "color": "tab:purple"},
+            )
+            ax.text(
+                one / 1e6,
+                low - 0.2,
+                f" {100 * bar - low:.1f} points",
+                color="tab:purple",
+                ha="right",
+                va="top",
+            )
+    top = 100 * chosen["mean"].max()
+    ax.set_ylim(100 * bar - 4, top + 0.8)
+    ax.set_xlabel("mean MFLOPs per sample")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title(f"Near the top, sparsity {sparsity:.0%}: a point up is many FLOPs across")
+    return fig
+
+
 def plot_exit_accuracies(exits: pd.DataFrame, sparsity: float, quoted: dict | None = None):
     """Accuracy of each exit (every sample forced out there) for both strategies at one sparsity.
 
     Args:
-        exits: :func:`eelib.metrics.exit_accuracies` output.
+        exits: :func:`eelib.frontiers.exit_accuracies` output.
         sparsity: the target sparsity to show.
         quoted: optional ``{strategy: [accuracy % per exit]}`` figures quoted from the paper,
             drawn as hollow markers on a second x-axis scale (exit number).

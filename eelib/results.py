@@ -216,6 +216,21 @@ def find_results(relative: str | os.PathLike) -> Path | None:
     return None
 
 
+def locate(relative: str, repository: str | None = None) -> str:
+    """Where to read a results file: :func:`find_results` here or in a parent folder; else, outside
+    a clone of the course (Colab), the raw copy of ``relative`` in ``repository`` (a GitHub URL)
+    when the path lies under ``results/``; else ``relative`` as given (its reader then says it is
+    missing). A string (a path or a URL)."""
+    found = find_results(relative)
+    if found is not None:
+        return str(found)
+    in_clone = find_results("results/README.md") is not None
+    if repository and not in_clone and str(relative).startswith("results/"):
+        raw = repository.replace("github.com", "raw.githubusercontent.com")
+        return f"{raw}/main/{relative}"
+    return str(relative)
+
+
 def summarise(results: pd.DataFrame, tolerance: float = 0.01) -> pd.DataFrame:
     """One row per (strategy, sparsity): means over seeds of the reached sparsity, the final exit's
     accuracy and FLOPs, the best accuracy on the curve, and the fewest mean FLOPs per sample of a
