@@ -137,6 +137,10 @@ class Analysis:
         rising: where claim A's grid ends (:func:`eelib.frontiers.budget_range`):
             ``"first-top"`` (the headline), ``"last-top"`` or ``"covered"``.
         pairing: ``"shared"`` (one grid per target for every seed) or ``"pair"``.
+        below_bar: claim A reads only the budgets of its grid where neither frontier reaches
+            the high-accuracy bar, so that A and B accuracy share no budget (the headline:
+            False, every budget where the frontiers rise; :func:`overlap` says how much they
+            share).
         exclude_collapsed: leave out every (target, seed) where a network has a layer ≥ 99 %
             sparse.
         stress: keep targets above 95 % (stress tests, outside the headline).
@@ -156,6 +160,7 @@ class Analysis:
     choose: str = "test"
     rising: str = "first-top"
     pairing: str = "shared"
+    below_bar: bool = False
     exclude_collapsed: bool = False
     stress: bool = False
     targets: tuple[float, ...] | None = None
@@ -241,6 +246,22 @@ def regions(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.DataFram
     return gaps.assign(bar=bar, high=gaps[list(STRATEGIES)].max(axis=1) >= bar)
 
 
+def _rising(rows: pd.DataFrame, analysis: Analysis) -> pd.DataFrame:
+    """Claim A's budget grid (where the frontiers still rise), each budget marked ``high`` as in
+    :func:`regions`."""
+    gaps = frontier_gaps(
+        rows, analysis.points, analysis.grid, analysis.choose, analysis.rising, analysis.pairing
+    )
+    bar = gaps["seed"].map(dense_reference(rows) - analysis.high_drop / 100)
+    return gaps.assign(high=gaps[list(STRATEGIES)].max(axis=1) >= bar)
+
+
+def overlap(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.Series:
+    """The share (fraction) of claim A's budgets that lie in claim B's high-accuracy region,
+    per target sparsity (index) — 0 where the two claims read disjoint budgets."""
+    return _rising(analysis.rows(results), analysis).groupby("sparsity")["high"].mean()
+
+
 def region_edges(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.DataFrame:
     """Where the claims' regions lie on each target's budget grid, for a figure.
 
@@ -248,10 +269,7 @@ def region_edges(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.Dat
     top) and ``high_start`` (FLOPs where claim B's high-accuracy region starts, the mean over
     seeds of each seed's first budget there; NaN where no seed reaches the bar).
     """
-    rows = analysis.rows(results)
-    rising = frontier_gaps(
-        rows, analysis.points, analysis.grid, analysis.choose, analysis.rising, analysis.pairing
-    )
+    rising = _rising(analysis.rows(results), analysis)
     marked = regions(results, analysis)
     start = marked[marked["high"]].groupby(["sparsity", "seed"])["budget"].min()
     edges = pd.DataFrame({"rising_end": rising.groupby("sparsity")["budget"].max()})
@@ -280,9 +298,9 @@ def claim_values(
     """
     analysis = _analysis(analysis, changes)
     rows = analysis.rows(results)
-    a = frontier_gaps(
-        rows, analysis.points, analysis.grid, analysis.choose, analysis.rising, analysis.pairing
-    )
+    a = _rising(rows, analysis)
+    if analysis.below_bar:
+        a = a[~a["high"]]
     marked = regions(results, analysis)
     by = ["seed", "sparsity"]
     low = marked[~marked["high"]].groupby(by)["gap"].mean()

@@ -22,6 +22,7 @@ READINGS = (
     ("headline", {}),
     ("A's grid over the whole covered range", {"rising": "covered"}),
     ("A's grid ends where the last frontier stops rising", {"rising": "last-top"}),
+    ("A only below the high-accuracy bar (no budget shared with B)", {"below_bar": True}),
     ("each seed's pair of runs on its own budget range", {"pairing": "pair"}),
     ("budgets evenly spaced in log FLOPs", {"grid": "log"}),
     ("thresholds chosen on validation, reported on test", {"choose": "validation"}),

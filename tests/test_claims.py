@@ -248,3 +248,16 @@ def test_agreement_lines_name_what_keeps_a_claim_out():
     text = "\n".join(report.agreement_lines(built, paper))
     assert "**Where we do not, or cannot tell.**" in text
     assert "*holds* is not kept by flipped" in text
+
+
+def test_claim_a_below_the_bar_shares_no_budget_with_b():
+    table = _table(noise=0.0)
+    share = claims.overlap(table)
+    assert share.between(0, 1).all() and share.iloc[0] > 0  # the rising grid reaches the bar
+    below = claims.verdicts(table, below_bar=True).set_index("claim")
+    budgets = np.linspace(1.0, 6.0, 50)  # the rising grid: every frontier tops out at 6 FLOPs
+    one = _best_within(table.query("strategy == 'all-at-once' and seed == 0"), budgets)
+    two = _best_within(table.query("strategy == 'ordered' and seed == 0"), budgets)
+    low = np.maximum(one, two) < 0.88  # the bar: the dense final exit (89 %) − 1 point
+    assert below.loc["A", "mean"] == pytest.approx(100 * (one - two)[low].mean())
+    assert below.loc["B accuracy", "mean"] == pytest.approx(0.5)
