@@ -6,10 +6,10 @@ paper's two strategies), ``costs`` (FLOPs), ``early_exit`` (exit rules and curve
 run), ``results`` (the results table), ``frontiers`` (frontiers and gaps on a FLOPs grid),
 ``stats`` (intervals, equivalence tests, verdicts), ``claims`` (the paper's claims and their
 verdicts), ``robustness`` (the robustness cube), ``report`` (the referee's report, ``python -m
-eelib report``), ``paper`` (the paper's and poster's figures, quoted), ``metrics`` (the old home of the last four, kept for old names), ``plots``,
-``checks`` (answer checks for the exercises), ``grading`` (the graded cells and their points),
-``widgets`` (the explorer of chapter 6), ``latency`` (measured time per exit), ``structured``
-(channel pruning with Torch-Pruning).
+eelib report``), ``paper`` (the paper's and poster's figures,
+quoted), ``plots``, ``checks`` (answer checks for the exercises), ``grading`` (the graded cells
+and their points), ``widgets`` (the explorer of chapter 6), ``latency`` (measured time per
+exit), ``structured`` (channel pruning with Torch-Pruning).
 """
 
 import lazy_loader
@@ -24,7 +24,6 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         "claims",
         "frontiers",
         "grading",
-        "metrics",
         "paper",
         "plots",
         "report",
@@ -82,7 +81,6 @@ __all__ = [
     "claims",
     "frontiers",
     "grading",
-    "metrics",
     "paper",
     "plots",
     "report",

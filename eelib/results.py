@@ -3,8 +3,8 @@
 One row per (strategy, sparsity, seed, threshold): the trade-off curve of one network (the columns
 of :func:`eelib.tradeoff_curve`) with the run's own numbers repeated on each of its rows. This
 module owns the table's format — its columns, strategies, exits and parts — so the analysis
-(:mod:`eelib.metrics`, :mod:`eelib.plots`, :mod:`eelib.widgets`) reads results through it and never
-through the runner (:mod:`eelib.experiment`). The book's chapter 5 reads the committed results.
+(:mod:`eelib.frontiers`, :mod:`eelib.claims`, :mod:`eelib.plots`, :mod:`eelib.widgets`) reads
+results through it and never through the runner (:mod:`eelib.experiment`). The book's chapter 5 reads the committed results.
 
 Columns of a run (besides ``strategy``, ``sparsity`` — the target, 0 for the dense network — and
 ``seed``):

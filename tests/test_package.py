@@ -50,6 +50,7 @@ def test_no_analysis_module_depends_on_the_runner():
         "claims",
         "robustness",
         "report",
+        "paper",
         "plots",
         "widgets",
     ):

@@ -124,7 +124,9 @@ def calls(stem: str) -> set[str]:
     cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     found = set(re.findall(r"\beelib\.((?:[a-z_]+\.)?[A-Za-z_]+)", code))
-    found |= {f"metrics.{n}" for n in re.findall(r"\bmetrics\.([a-z_]+)\(", code)}
+    # modules a chapter imports by name (`from eelib import claims`): claims.verdicts(...)
+    imported = r"\b(claims|frontiers|report|robustness|stats|paper)\.([a-z_]+)\("
+    found |= {f"{module}.{n}" for module, n in re.findall(imported, code)}
     return found
 
 
