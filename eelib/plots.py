@@ -250,7 +250,8 @@ def plot_flat_top(bands: pd.DataFrame, sparsity: float, bar: float):
         bands: :func:`eelib.frontiers.frontier_bands` output.
         sparsity: the target sparsity to show (fraction).
         bar: the high-accuracy bar (fraction), drawn as a dotted line; the arrows are drawn
-            where both mean frontiers reach it.
+            at it, or 0.1 point under the lower of the two mean frontiers' tops where that one
+            stays below the bar.
 
     Returns:
         The matplotlib Figure; accuracy in %, cost in mean MFLOPs per sample.
@@ -261,40 +262,31 @@ def plot_flat_top(bands: pd.DataFrame, sparsity: float, bar: float):
     for strategy, band in lines.items():
         ax.plot(band["budget"] / 1e6, 100 * band["mean"], **STYLE[strategy])
     ax.axhline(100 * bar, color="0.3", linestyle=":", label="high-accuracy bar")
-    one, two = (_reaches(lines[s], bar) for s in STRATEGIES)
-    if pd.notna(one) and pd.notna(two):
-        ax.annotate(
-            "",
-            (two / 1e6, 100 * bar),
-            (one / 1e6, 100 * bar),
-            arrowprops={"arrowstyle": "<->", "color": "tab:red"},
-        )
+    # the arrows at the bar, or just under the lower top where a mean frontier stays below it
+    level = min(bar, min(float(line["mean"].max()) for line in lines.values()) - 0.001)
+    one, two = (_reaches(lines[s], level) for s in STRATEGIES)
+    arrow = {"arrowstyle": "<->", "color": "tab:red"}
+    ax.annotate("", (two / 1e6, 100 * level), (one / 1e6, 100 * level), arrowprops=arrow)
+    ax.text(
+        two / 1e6,
+        100 * level - 0.1,
+        f"  {100 * (1 - one / two):.0f} % fewer FLOPs at {100 * level:.1f} % accuracy",
+        color="tab:red",
+        va="top",
+    )
+    ordered = lines[STRATEGIES[1]]
+    below = ordered[ordered["budget"] <= one]["mean"]
+    if len(below):
+        low = 100 * float(below.iloc[-1])
+        arrow["color"] = "tab:purple"
+        ax.annotate("", (one / 1e6, low), (one / 1e6, 100 * level), arrowprops=arrow)
         ax.text(
-            (one + two) / 2e6,
-            100 * bar - 0.4,
-            f"{100 * (1 - one / two):.0f} % fewer FLOPs",
-            color="tab:red",
-            ha="center",
-            va="top",
+            one / 1e6,
+            (low + 100 * level) / 2,
+            f"  {100 * level - low:.1f} points at {one / 1e6:.2f} MFLOPs",
+            color="tab:purple",
+            va="center",
         )
-        ordered = lines[STRATEGIES[1]]
-        below = ordered[ordered["budget"] <= one]["mean"]
-        if len(below):
-            low = 100 * float(below.iloc[-1])
-            ax.annotate(
-                "",
-                (one / 1e6, low),
-                (one / 1e6, 100 * bar),
-                arrowprops={"arrowstyle": "<->", "color": "tab:purple"},
-            )
-            ax.text(
-                one / 1e6,
-                low - 0.2,
-                f" {100 * bar - low:.1f} points",
-                color="tab:purple",
-                ha="right",
-                va="top",
-            )
     top = 100 * chosen["mean"].max()
     ax.set_ylim(100 * bar - 4, top + 0.8)
     ax.set_xlabel("mean MFLOPs per sample")
@@ -340,4 +332,78 @@ def plot_exit_accuracies(exits: pd.DataFrame, sparsity: float, quoted: dict | No
     ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize="small")
     ax.set_title(f"Each exit alone, sparsity {sparsity:.0%}")
+    return fig
+
+
+VERDICT_COLOURS = {
+    "holds": "#4c9a5b",
+    "undecided": "#cfcfcf",
+    "does not hold": "#c8553d",
+    "no data": "#ffffff",
+}
+"""The colour of each verdict in :func:`plot_cube` (and of a cell without data)."""
+
+
+def plot_cube(cube: pd.DataFrame):
+    """The robustness cube as a grid of coloured cells: one panel per results file, a row per
+    reading, a column per claim; a cell whose verdict differs from its reference is marked ✕.
+
+    Args:
+        cube: :func:`eelib.robustness.cube` output (or the report's ``cube`` records as a frame).
+
+    Returns:
+        The matplotlib Figure.
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    files = list(dict.fromkeys(cube["file"]))
+    readings = list(dict.fromkeys(cube["reading"]))
+    claims = list(dict.fromkeys(cube["claim"]))
+    names = list(VERDICT_COLOURS)
+    cells = cube.assign(verdict=cube["verdict"].where(cube["mean"].notna(), "no data"))
+    fig, axes = _pyplot().subplots(
+        1,
+        len(files),
+        figsize=(min(2.2 * len(files) + 3, 13), 0.28 * len(readings) + 2.2),
+        sharey=True,
+        squeeze=False,
+    )
+    for ax, file in zip(axes[0], files):
+        part = cells[cells["file"] == file].set_index(["reading", "claim"])
+        codes = [
+            [
+                names.index(part.loc[(r, c), "verdict"]) if (r, c) in part.index else 3
+                for c in claims
+            ]
+            for r in readings
+        ]
+        ax.imshow(
+            codes,
+            cmap=ListedColormap(list(VERDICT_COLOURS.values())),
+            vmin=0,
+            vmax=3,
+            aspect="auto",
+        )
+        for i, r in enumerate(readings):
+            for j, c in enumerate(claims):
+                if (r, c) in part.index and bool(part.loc[(r, c), "differs"]):
+                    ax.text(j, i, "✕", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(claims)), claims, rotation=60, ha="right", fontsize="small")
+        ax.set_title(file if len(file) < 28 else file[:26] + "…", fontsize="small")
+        ax.grid(False)
+        ax.set_xticks([j - 0.5 for j in range(1, len(claims))], minor=True)
+        ax.set_yticks([i - 0.5 for i in range(1, len(readings))], minor=True)
+        ax.grid(which="minor", color="white", linewidth=1)
+        ax.tick_params(which="minor", length=0)
+    axes[0, 0].set_yticks(range(len(readings)), readings, fontsize="small")
+    fig.legend(
+        handles=[Patch(facecolor=v, edgecolor="0.6", label=k) for k, v in VERDICT_COLOURS.items()]
+        + [Patch(color="white", label="✕ differs from its reference")],
+        loc="outside lower center",
+        ncol=5,
+        fontsize="small",
+        frameon=False,
+    )
+    fig.suptitle("The robustness cube: every reading × every results file")
     return fig

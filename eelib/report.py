@@ -105,7 +105,9 @@ def build(
     }
 
 
-def _interval(row: dict) -> str:
+def interval_text(row: dict) -> str:
+    """A claim's effect size and interval in its unit, e.g. ``+1.49 pt [+1.21, +1.78]``, from a
+    row of :func:`build`'s ``verdicts`` ("no data", or "one seed: no interval", where so)."""
     if row["mean"] is None:
         return "no data"
     unit = " pt" if row["unit"] == "points" else " % FLOPs"
@@ -125,7 +127,7 @@ def verdict_lines(report: dict) -> list[str]:
         margin = f", margin ±{row['margin']:g}" if row["margin"] else ""
         lines.append(
             f"- **{row['claim']}** ({row['statement']}): **{row['verdict']}**, "
-            f"{_interval(row)}{margin}; corrected for {len(CLAIMS)} claims: "
+            f"{interval_text(row)}{margin}; corrected for {len(CLAIMS)} claims: "
             f"*{row['corrected']}*"
         )
     return lines
@@ -166,7 +168,7 @@ def agreement_lines(report: dict, paper: dict) -> list[str]:
         claim, verdict = row["claim"], by_claim[row["claim"]]
         text = (
             f"- **{claim}** — the paper: {paper[claim]}. Here: **{row['headline']}**, "
-            f"{_interval(verdict)}"
+            f"{interval_text(verdict)}"
         )
         if row["corrected"] != row["headline"]:
             text += f"; corrected for {len(CLAIMS)} claims: *{row['corrected']}*"
@@ -177,6 +179,24 @@ def agreement_lines(report: dict, paper: dict) -> list[str]:
     if differ:
         lines += ["", "**Where we do not, or cannot tell.**", *differ]
     return lines
+
+
+def cost_line(label: str, other: pd.DataFrame) -> str:
+    """What a protocol file cost, in one line: its seeds, precision, its pieces' summed time (an
+    upper bound: timed where other work may have shared the machine) and its wall time, with the
+    pieces resumed from earlier invocations where it was made over several."""
+    meta = other.attrs["metadata"]
+    text = (
+        f"{label}: seeds {', '.join(map(str, sorted(other['seed'].unique())))}, trained in "
+        f"{meta['config']['precision']}; its pieces' times sum to "
+        f"{meta['compute_time_s'] / 3600:.1f} h"
+    )
+    if meta.get("resumed_pieces"):
+        return text + (
+            f"; resumed: {meta['resumed_pieces']} pieces from earlier invocations, the last "
+            f"took {meta['wall_time_s'] / 60:.0f} min wall"
+        )
+    return text + f"; {meta['wall_time_s'] / 60:.0f} min wall in one invocation"
 
 
 def nearest_target(results: pd.DataFrame, sparsity: float = 0.9) -> float:

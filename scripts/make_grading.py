@@ -21,7 +21,7 @@ results (``results/*.csv``, ``*.json``) beside the notebooks: otter ships only f
 notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a chapter
 that reads the committed results (``eelib.find_results``) gets them beside it, so its release and
 its autograding have them. The graded copies differ from the notebooks in one way only: the
-parameters in ``GRADED_PARAMETERS`` (chapter 5's live run is off; no exercise reads it).
+parameters in ``GRADED_PARAMETERS`` (none at present).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ GRADER = ROOT / "grading" / "course_grader.py"
 REFERENCE = "grader_reference.json"
 GRADER_ONLY = (GRADER.name, REFERENCE)  # never in a student's folder
 OTTER = "otter-grader==7.0.0"  # what otter's student notebook installs where it is missing
-# Parameters the graded versions set otherwise than the book: chapter 5's live run of the whole
-# pipeline feeds no exercise and would add about 100 s to the grading of every submission (a
-# student who wants it sets LIVE = True).
-GRADED_PARAMETERS = {"LIVE": "False"}
+# Parameters the graded versions set otherwise than the book (name → value as written): none at
+# present (the live run that once made chapter 5 slow to grade is on the ungraded companion page,
+# 05b_robustness).
+GRADED_PARAMETERS: dict[str, str] = {}
 
 
 def chapters() -> list[Path]:

@@ -1,21 +1,24 @@
-"""Chapter 5 is drawn from any results file: it runs top to bottom on a one-seed file and on a
-small `fast` run, every finding computed from that file (papermill sets the parameters)."""
+"""Chapter 5 and its companion page are drawn from any results file: they run top to bottom on a
+one-seed file and on a small `fast` run, every finding computed from that file (papermill sets the
+parameters), and chapter 5's sentences say what `python -m eelib report` says."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import papermill
 import pytest
 
-from eelib import load_results, metrics, run_experiment, save_results
+from eelib import claims, load_results, run_experiment, save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "notebooks" / "05_reproducing_the_conclusions.ipynb"
+COMPANION = ROOT / "notebooks" / "05b_robustness.ipynb"
 
 
-def _run_chapter(results: Path, out: Path, protocols: dict | None = None) -> dict:
-    """Execute chapter 5 on ``results`` (``protocols``: its protocol rows, none by default; no
-    live run); the executed notebook.
+def _run(notebook: Path, out: Path, **parameters) -> dict:
+    """Execute ``notebook`` with ``parameters``; the executed notebook as JSON.
 
     papermill writes the parameters; nbclient runs the cells, letting only cells tagged
     ``raises-exception`` raise (the hidden tests, which run in the graders' folders only).
@@ -23,13 +26,12 @@ def _run_chapter(results: Path, out: Path, protocols: dict | None = None) -> dic
     import nbclient
     import nbformat
 
-    parameters = {"RESULTS": str(results), "PROTOCOLS": protocols or {}, "LIVE": False}
-    papermill.execute_notebook(str(CHAPTER), str(out), parameters, prepare_only=True)
-    notebook = nbformat.read(out, as_version=4)
+    papermill.execute_notebook(str(notebook), str(out), parameters, prepare_only=True)
+    executed = nbformat.read(out, as_version=4)
     nbclient.NotebookClient(
-        notebook, resources={"metadata": {"path": str(CHAPTER.parent)}}
+        executed, resources={"metadata": {"path": str(notebook.parent)}}
     ).execute()
-    nbformat.write(notebook, out)
+    nbformat.write(executed, out)
     return json.loads(out.read_text())
 
 
@@ -53,10 +55,9 @@ def _printed(notebook: dict) -> str:
     )
 
 
-def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
-    """Also: a protocol variant made over several invocations is a row of the robustness table,
-    and its cost is given as its pieces' work with the last invocation's wall time; a variant
-    not made yet, or made on another dataset, is named as left out."""
+def _one_seed_files(tmp_path: Path) -> dict:
+    """A one-seed headline file and protocol variants beside it: the run itself (made over
+    several invocations), one not made, one on another dataset."""
     committed = load_results(ROOT / "results" / "full-fashion-mnist.csv")
     one = committed[committed["seed"] == 0].reset_index(drop=True)
     one.attrs["metadata"] = {**committed.attrs["metadata"], "seeds": [0]}
@@ -66,31 +67,53 @@ def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
     config = one.attrs["metadata"]["config"]
     one.attrs["metadata"]["config"] = {**config, "dataset": "cifar10"}
     save_results(one, tmp_path / "elsewhere.csv")
-    variant = {
+    return {
         "a variant, resumed": str(tmp_path / "variant.csv"),
         "not made yet": str(tmp_path / "missing.csv"),
         "on another dataset": str(tmp_path / "elsewhere.csv"),
     }
-    notebook = _run_chapter(tmp_path / "one-seed.csv", tmp_path / "out.ipynb", variant)
-    text, printed = _markdown(notebook), _printed(notebook)
-    # a variant that is missing, or made on another setting, is named and left out
+
+
+def test_one_seed_leaves_every_verdict_undecided_and_says_so(tmp_path):
+    """A variant that is missing or made on another dataset is named as left out; the one that
+    can be read counts in the summary."""
+    variants = _one_seed_files(tmp_path)
+    notebook = _run(
+        CHAPTER, tmp_path / "out.ipynb", RESULTS=str(tmp_path / "one-seed.csv"), PROTOCOLS=variants
+    )
+    text = _markdown(notebook)
     assert "Protocol variant *not made yet* left out: no results at" in text
-    assert "*on another dataset* left out: made with another dataset than RESULTS" in text
-    assert "*a variant, resumed* (at 50%, 75%, 90%, 95%, seeds 0): no verdict changes" in text
-    assert "A +0.0 (one seed: no interval)" in text, "the variant is the run itself"
-    assert "a variant, resumed:\n  seeds [0]" in printed
-    assert "its pieces' times sum to 1.7 h" in printed  # the committed run's 6,297 s
-    assert "resumed: 7 pieces from earlier invocations; the last took 10 min wall" in printed
-    assert "No protocol variant was found" not in text
-    assert "1 seed(s)" in text
-    for claim in "ABC":
-        assert f"**Claim {claim}** (" in text and "Here: **undecided**" in text
+    assert "*on another dataset* left out: made with another dataset than the headline run" in text
+    assert "1 seed(s), targets 50%, 75%, 90%, 95%" in text
+    for name in claims.NAMES:
+        assert f"- **{name}** — the paper: " in text
+    assert "(one seed: no interval)" in text
     assert "**holds**" not in text and "**does not hold**" not in text
+    assert "**Where we agree.**\n- On none of the claims." in text
+
+
+def test_the_companion_page_reads_the_variants_and_their_cost(tmp_path):
+    variants = _one_seed_files(tmp_path)
+    notebook = _run(
+        COMPANION,
+        tmp_path / "out.ipynb",
+        RESULTS=str(tmp_path / "one-seed.csv"),
+        PROTOCOLS=variants,
+        LIVE=False,
+    )
+    printed, text = _printed(notebook), _markdown(notebook)
+    assert "protocol variant left out, not made yet: no results at" in printed
+    assert "a variant, resumed: seeds 0, trained in bfloat16" in printed
+    assert "its pieces' times sum to 1.7 h" in printed  # the committed run's 6,297 s
+    assert "resumed: 7 pieces from earlier invocations, the last took 10 min wall" in printed
+    # the headline, the variant and the precision check is not made (both are bfloat16)
+    assert "× 2 file(s):" in text
+    assert "0 hold" in text and "0 do not hold" in text
 
 
 @pytest.mark.parametrize("seeds", [[0, 1]])
-def test_a_small_fast_run_renders_with_its_own_numbers(tmp_path, seeds):
-    results = run_experiment(
+def test_a_small_fast_run_renders_with_its_own_numbers_and_the_reports_verdicts(tmp_path, seeds):
+    run_experiment(
         "fast",
         seeds=seeds,
         sparsities=[0.5, 0.9],
@@ -101,8 +124,19 @@ def test_a_small_fast_run_renders_with_its_own_numbers(tmp_path, seeds):
         progress=False,
         out=tmp_path / "fast.csv",
     )
-    text = _markdown(_run_chapter(tmp_path / "fast.csv", tmp_path / "out.ipynb"))
+    notebook = _run(
+        CHAPTER, tmp_path / "out.ipynb", RESULTS=str(tmp_path / "fast.csv"), PROTOCOLS={}
+    )
+    text = _markdown(notebook)
     assert f"{len(seeds)} seed(s), targets 50%, 90%" in text
-    assert "final exit 3" in text, "a 3-exit network's own final exit"
-    for row in metrics.verdicts(results).itertuples():  # each sentence says the table's verdict
-        assert f"**Claim {row.claim}** ({row.statement}): **{row.verdict}**" in text
+    assert "*The final exit* (exit 3)" in text, "a 3-exit network's own final exit"
+    command = [sys.executable, "-m", "eelib", "report", str(tmp_path / "fast.csv")]
+    subprocess.run([*command, "--json", str(tmp_path / "r.json")], check=True, capture_output=True)
+    report = json.loads((tmp_path / "r.json").read_text())
+    for row in report["verdicts"]:  # each sentence says the report's verdict
+        assert f"**{row['claim']}** ({row['statement']}): **{row['verdict']}**" in text
+        assert f"- **{row['claim']}** — the paper: " in text
+    for row in report["summary"]:
+        assert f"**{row['claim']}** — the paper: " in text
+        line = next(line for line in text.splitlines() if f"**{row['claim']}** — the" in line)
+        assert f"Here: **{row['headline']}**" in line

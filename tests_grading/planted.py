@@ -70,7 +70,7 @@ for target in (0.98, 0.99):
     },
     "05_reproducing_the_conclusions": {
         # the default 95 % level: the confidence was never changed
-        "ex1_confidence": "verdict_80 = metrics.verdicts(results, margin=TARGET_DROP)",
+        "ex1_confidence": "verdict_80 = claims.verdicts(results)",
         # FLOPs where MFLOPs are asked
         "ex2_lead": """top = gap[gap["sparsity"] == gap["sparsity"].max()]
 row = top.loc[top["mean"].idxmax()]
