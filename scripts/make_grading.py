@@ -19,8 +19,8 @@ cell installs otter-grader where it is missing (Colab, a fresh environment).
 otter-grader runs on a staged copy, ``OUT/stage/notebooks/``, with ``eelib/`` and the committed
 results (``results/*.csv``, ``*.json``) beside the notebooks: otter ships only files inside the
 notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a chapter
-that reads the committed results (``eelib.find_results``) gets them beside it, so its release and
-its autograding have them. The graded copies differ from the notebooks in one way only: the
+that reads the committed results (``eelib.find_results``, ``eelib.results.locate``) gets them
+beside it, so its release and its autograding have them. The graded copies differ from the notebooks in one way only: the
 parameters in ``GRADED_PARAMETERS`` (none at present).
 """
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import shutil
 import subprocess
@@ -44,6 +45,9 @@ OTTER = "otter-grader==7.0.0"  # what otter's student notebook installs where it
 # present (the live run that once made chapter 5 slow to grade is on the ungraded companion page,
 # 05b_robustness).
 GRADED_PARAMETERS: dict[str, str] = {}
+# a chapter that reads the committed results (eelib.find_results or eelib.results.locate) gets
+# them beside it
+READS_RESULTS = re.compile(r"\b(find_results|results\.locate)\(")
 
 
 def chapters() -> list[Path]:
@@ -125,7 +129,7 @@ def build_nbgrader(out: Path, notebooks: list[Path], reference: Path) -> None:
     for nb in notebooks:
         graded_copy(nb, course / "source" / nb.stem)
         copy_grader(course / "source" / nb.stem, reference)
-        if "find_results(" in nb.read_text():
+        if READS_RESULTS.search(nb.read_text()):
             copy_results(course / "source" / nb.stem / "results")
         run(
             BIN / "nbgrader",
