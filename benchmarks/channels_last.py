@@ -1,5 +1,5 @@
 """Channels-last against contiguous memory order: images per second of a training step and of
-an evaluation pass, per network, on the CPU (the reason for :func:`eelib.training.channels_last`).
+an evaluation pass, per network, on the CPU (the reason for :func:`eelib.memory_format.channels_last`).
 
 Usage: ``python benchmarks/channels_last.py [--threads 1] [--repeats 20] [--out ...csv]``
 

@@ -18,9 +18,9 @@ import pandas as pd
 import torch
 from torch.nn.utils import prune
 
+from .memory_format import refresh_masked_weights
 from .models import PRUNABLE_TYPES, EarlyExitNetwork
 from .profiles import Profile
-from .training import refresh_masked_weights
 
 
 def config_hash(config: Profile, device: torch.device) -> str:

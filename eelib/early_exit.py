@@ -18,8 +18,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .frontiers import pareto_frontier  # noqa: F401 (its home is frontiers; importable here too)
+from .memory_format import channels_last
 from .models import EarlyExitNetwork
-from .training import channels_last
 
 
 @torch.no_grad()

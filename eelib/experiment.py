@@ -31,10 +31,11 @@ from .checkpoints import Checkpoints, config_hash
 from .cluster import run_tasks, worker_device
 from .costs import cached_heads_flops, training_flops
 from .data import ImageDataset, default_download_folder, load_dataset, validation_split
+from .evaluation import evaluate
 from .models import EarlyExitNetwork
 from .profiles import Profile, build_model, check_device, get_profile, parse_device, validate
 from .pruning import prune_all_at_once, prune_base, prune_heads
-from .results import STRATEGIES, check_out, evaluate, save_results
+from .results import STRATEGIES, check_out, save_results
 from .training import cpu_has_bfloat16, train
 
 # A strategy's training compute may differ from the other's by at most this fraction.

@@ -267,8 +267,8 @@ class EarlyExitResNet(EarlyExitNetwork):
         bounds = [0, *exit_after, n_blocks]
         stages = [nn.Sequential(*blocks[a:b]) for a, b in zip(bounds, bounds[1:])]
         stages[0] = nn.Sequential(stem, *stages[0])
-        widths = [blocks[b - 1].conv2.out_channels for b in exit_after]
-        heads = [exit_head(w, num_classes, head_pool) for w in widths]
+        read = [blocks[b - 1].conv2.out_channels for b in exit_after]  # each head's input width
+        heads = [exit_head(w, num_classes, head_pool) for w in read]
         super().__init__(stages, heads, exit_head(widths[-1], num_classes, 1))
         self.config = {
             "in_channels": in_channels,

@@ -27,8 +27,9 @@ import pandas as pd
 from torch.nn.utils import prune
 from torch.utils.data import Dataset
 
+from .memory_format import refresh_masked_weights
 from .models import EarlyExitNetwork
-from .training import refresh_masked_weights, train
+from .training import train
 
 
 def _zeros_and_total(model: EarlyExitNetwork, scope: str) -> tuple[int, int]:

@@ -7,9 +7,7 @@ Shallow-Deep Networks loss without its schedule; the book's chapter 2).
 from __future__ import annotations
 
 import math
-import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -18,6 +16,8 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import trange
 
 from .data import AUGMENTATIONS, random_crop_flip
+from .early_exit import exit_accuracy, predict_all_exits
+from .memory_format import channels_last, refresh_masked_weights
 from .models import EarlyExitNetwork
 
 
@@ -328,8 +328,6 @@ def train(
 def _validation_accuracy(model, dataset, weights, device, scope: str) -> float:
     """Mean accuracy on ``dataset`` of the exits with a non-zero loss weight (early stopping's
     score); leaves the model in training mode, a frozen base in eval mode."""
-    from .early_exit import exit_accuracy, predict_all_exits
-
     probs, labels = predict_all_exits(model, dataset, device=device)
     score = float(exit_accuracy(probs, labels)[weights.cpu() != 0].mean())
     model.train()
@@ -394,42 +392,3 @@ def _cached_heads(model, dataset, batch_size: int, generator, device, autocast):
             yield index, labels[index]
 
     return forward, epoch
-
-
-@contextmanager
-def channels_last(model: nn.Module) -> Iterator[None]:
-    """``model``'s weights in channels-last memory order inside the block, contiguous after.
-
-    With channels-last images too, PyTorch's CPU backend (oneDNN) runs convolution, pooling and
-    batch norm with faster kernels, the same arithmetic up to rounding. On one thread of an AVX2
-    CPU: the fast network's training step 1.4x and evaluation 2.3x faster, the full network's
-    1.2x and 1.3x (``benchmarks/channels_last.csv``).
-    :func:`train`, :func:`~eelib.early_exit.predict_all_exits` and the heads' cached features
-    use it; feed the model ``images.to(memory_format=torch.channels_last)`` (4-D) inside.
-    """
-    if model in _CHANNELS_LAST:  # nested (evaluation inside training): already converted
-        yield
-        return
-    _CHANNELS_LAST.add(model)
-    model.to(memory_format=torch.channels_last)
-    try:
-        yield
-    finally:
-        _CHANNELS_LAST.discard(model)
-        model.to(memory_format=torch.contiguous_format)
-        refresh_masked_weights(model)
-
-
-_CHANNELS_LAST: weakref.WeakSet = weakref.WeakSet()  # models inside a channels_last block
-
-
-def refresh_masked_weights(model: nn.Module) -> None:
-    """Recompute each pruned weight (``weight_orig × weight_mask``) outside autograd.
-
-    ``torch.nn.utils.prune`` recomputes it before every forward pass; the one left from the last
-    training step belongs to the autograd graph, and such a tensor blocks ``copy.deepcopy``.
-    """
-    with torch.no_grad():
-        for module in model.modules():
-            if hasattr(module, "weight_mask") and hasattr(module, "weight_orig"):
-                module.weight = module.weight_orig * module.weight_mask

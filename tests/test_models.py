@@ -98,6 +98,16 @@ def test_the_papers_resnet56_with_seven_exits():
             EarlyExitResNet(exit_after=bad)
 
 
+def test_a_resnet_whose_exits_all_sit_in_the_first_group_still_ends_in_its_last_group():
+    from eelib import EarlyExitResNet
+
+    net = EarlyExitResNet(in_channels=1, blocks_per_group=2, exit_after=(1, 2))
+    assert net.final_classifier[-1].in_features == 64, "the last group's width"
+    assert net.config["widths"] == [16, 32, 64], "the groups' widths, not the heads' inputs"
+    logits = net(torch.zeros(2, 1, 28, 28))
+    assert [tuple(z.shape) for z in logits] == [(2, 10)] * 3
+
+
 @pytest.mark.parametrize("name", ["fast", "full", "paper"])
 def test_build_model_builds_each_profiles_network(name):
     profile = get_profile(name)

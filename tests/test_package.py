@@ -56,3 +56,27 @@ def test_no_analysis_module_depends_on_the_runner():
     ):
         assert "experiment" not in _reaches(module), module
         assert "checkpoints" not in _reaches(module), module
+
+
+MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
+
+
+def test_no_import_circle_inside_eelib():
+    """No module reaches itself through the imports it makes, at the top or inside a function
+    (an import hidden in a function to dodge a circle counts)."""
+    circles = [module for module in MODULES if module in _reaches(module)]
+    assert not circles, f"modules that import themselves through others: {circles}"
+
+
+def test_the_analysis_of_a_results_table_never_reaches_the_training_loop():
+    """Reading a results table (frontiers, statistics, claims, the report) needs pandas, not the
+    code that trains, prunes or evaluates networks."""
+    loop = {"training", "pruning", "early_exit", "evaluation", "experiment", "costs"}
+    for module in ("results", "frontiers", "stats", "claims", "robustness", "report", "paper"):
+        assert not _reaches(module) & loop, (module, _reaches(module) & loop)
+
+
+def test_the_package_map_names_every_module():
+    """``eelib``'s docstring is the map of the package: every module is on it, in ``name``."""
+    missing = [m for m in MODULES if f"``{m}``" not in eelib.__doc__]
+    assert not missing, f"add to eelib/__init__.py's map: {missing}"
