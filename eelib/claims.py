@@ -51,7 +51,7 @@ from .frontiers import (
     targets,
 )
 from .results import STRATEGIES, collapsed_layers, early_exits, exit_gaps, num_exits
-from .stats import corrected, decide, equivalence, interval, summarise
+from .stats import corrected, decide, equivalence, interval, interval_table
 
 
 @dataclass(frozen=True)
@@ -442,7 +442,7 @@ def saving_summary(results: pd.DataFrame, analysis: Analysis | None = None, **ch
     rows = analysis.rows(results)
     savings = flops_savings(rows, analysis.points, analysis.choose).dropna(subset=["saving"])
     mean, low, high = interval(per_seed(savings, "saving"), analysis.confidence)
-    cells = summarise(savings, ["sparsity", "accuracy"], "saving", analysis.confidence)
+    cells = interval_table(savings, ["sparsity", "accuracy"], "saving", analysis.confidence)
     cells = cells.dropna(subset=["mean"])
     best = cells.loc[cells["mean"].idxmax()] if len(cells) else None
     return {

@@ -22,7 +22,7 @@ from .results import (
     parts,
     runs,
 )
-from .stats import summarise
+from .stats import interval_table
 
 GRIDS = ("linear", "log")
 """Spacings of the shared FLOPs-budget grid."""
@@ -252,7 +252,7 @@ def gap_by_budget(
     Columns: ``sparsity``, ``budget`` (FLOPs), ``mean``, ``low``, ``high``, ``seeds``.
     """
     gaps = frontier_gaps(results, points, grid)
-    return summarise(gaps, ["sparsity", "budget"], "gap", confidence)
+    return interval_table(gaps, ["sparsity", "budget"], "gap", confidence)
 
 
 def frontier_bands(
@@ -267,7 +267,7 @@ def frontier_bands(
     long = gaps.melt(
         ["sparsity", "seed", "budget"], list(STRATEGIES), var_name="strategy", value_name="accuracy"
     )
-    return summarise(long, ["strategy", "sparsity", "budget"], "accuracy", confidence)
+    return interval_table(long, ["strategy", "sparsity", "budget"], "accuracy", confidence)
 
 
 def dense_reference(results: pd.DataFrame) -> pd.Series:
@@ -322,7 +322,7 @@ def flops_saving(
     ``select(results, exclude_collapsed=True)``.
     """
     savings = flops_savings(results, points, choose)
-    return summarise(savings, ["sparsity", "accuracy"], "saving", confidence)
+    return interval_table(savings, ["sparsity", "accuracy"], "saving", confidence)
 
 
 def exit_accuracies(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -335,7 +335,7 @@ def exit_accuracies(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     table = runs(results)[[*RUN, *(exit_accuracy_column(k) for k in exits)]]
     table = table.rename(columns={exit_accuracy_column(k): k for k in exits})
     long = table.melt(RUN, list(exits), var_name="exit", value_name="accuracy")
-    return summarise(long, ["strategy", "sparsity", "exit"], "accuracy", confidence)
+    return interval_table(long, ["strategy", "sparsity", "exit"], "accuracy", confidence)
 
 
 def part_sparsities(results: pd.DataFrame) -> pd.DataFrame:

@@ -47,7 +47,9 @@ def interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     return mean, float(low), float(high)
 
 
-def summarise(frame: pd.DataFrame, by: list[str], column: str, confidence: float) -> pd.DataFrame:
+def interval_table(
+    frame: pd.DataFrame, by: list[str], column: str, confidence: float
+) -> pd.DataFrame:
     """:func:`interval` of ``column`` per group of ``by``.
 
     Columns: ``by``, ``mean``, ``low``, ``high``, ``seeds`` (values that are not NaN).
