@@ -18,7 +18,7 @@ import lazy_loader
 # Submodules and their public names load on first use (scientific Python's SPEC 1, with
 # lazy_loader): `import eelib` stays quick, and a notebook pays for torch, pandas or matplotlib
 # when it first calls something that needs them.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submodules=[
         "checks",
@@ -76,63 +76,3 @@ __getattr__, __dir__, _ = lazy_loader.attach(
 )
 
 __version__ = "0.1.0"
-
-__all__ = [
-    "checks",
-    "claims",
-    "frontiers",
-    "grading",
-    "paper",
-    "plots",
-    "report",
-    "results",
-    "robustness",
-    "stats",
-    "widgets",
-    "DATASETS",
-    "EarlyExitCNN",
-    "EarlyExitNetwork",
-    "EarlyExitResNet",
-    "ImageDataset",
-    "PROFILES",
-    "Profile",
-    "STRATEGIES",
-    "best_accuracy_within",
-    "build_model",
-    "compare_strategies",
-    "confidence_exit",
-    "entropy_exit",
-    "exit_latency",
-    "find_results",
-    "dense_layer_flops",
-    "exit_accuracy",
-    "exit_costs",
-    "get_profile",
-    "global_magnitude_prune",
-    "layer_costs",
-    "layer_sparsity",
-    "load_dataset",
-    "load_results",
-    "num_exits",
-    "pareto_frontier",
-    "patience_exit",
-    "part_sparsity",
-    "predict_all_exits",
-    "prune_all_at_once",
-    "prune_base",
-    "prune_ordered",
-    "remove_masks",
-    "rule_curve",
-    "run_experiment",
-    "run_to_exit",
-    "save_results",
-    "sparsity",
-    "sparsity_schedule",
-    "structured_prune",
-    "summarise",
-    "tradeoff_curve",
-    "train",
-    "prune_heads",
-    "training_flops",
-    "validation_split",
-]
