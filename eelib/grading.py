@@ -1,7 +1,8 @@
 """The course's graded cells, read from the notebooks' nbgrader metadata (the teaching chapter).
 
 Every graded cell carries nbgrader's cell metadata (``grade``, ``solution``, ``points``,
-``grade_id``); the same numbers sit in each test cell's otter ``TEST CONFIG``. The teaching
+``grade_id``); a solution cell names its hidden tests and their points in ``grading.hidden``
+(``make grading`` writes those cells, with otter's ``TEST CONFIG``, into the graded versions). The teaching
 chapter's points table and the course's grading checks read them here, so no total is typed.
 """
 
@@ -24,7 +25,7 @@ def graded_cells(notebook: str | Path) -> pd.DataFrame:
     Returns:
         Columns ``notebook`` (file stem), ``grade_id``, ``kind`` ("autograded test" for a locked
         test cell, "manual answer" for a written answer graded by hand), ``points`` (float) and
-        ``hidden`` (True for a test removed from the student version). Empty for a notebook
+        ``hidden`` (True for a hidden test: in the graded versions only). Empty for a notebook
         without graded cells.
 
     Raises:
@@ -35,6 +36,18 @@ def graded_cells(notebook: str | Path) -> pd.DataFrame:
     rows = []
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
+        for grade_id, points in (
+            cell.get("metadata", {}).get("grading", {}).get("hidden", {}).items()
+        ):
+            rows.append(
+                {
+                    "notebook": path.stem,
+                    "grade_id": grade_id,
+                    "kind": "autograded test",
+                    "points": float(points),
+                    "hidden": True,
+                }
+            )
         if not meta.get("grade"):
             continue
         source = "".join(cell["source"])

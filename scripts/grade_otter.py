@@ -1,16 +1,20 @@
-"""Grade otter submissions without Docker: ``otter run`` on each, with a timeout, into one CSV.
+"""Grade otter submissions without Docker: ``otter run`` on each in a sandbox, points decided here.
 
 Usage (from the repository root, the course's ``.venv`` active or named)::
 
     .venv/bin/python scripts/grade_otter.py -a AUTOGRADER.zip -o scores.csv [--timeout S] NB...
 
 Each ``NB`` is one student's notebook, in a folder named after the student (``submissions/ada/
-08_capstone.ipynb``); ``otter run`` writes its ``results.json`` beside it. A submission that
-runs past ``--timeout`` seconds (default 900) is stopped with its kernel, and one whose grading
-wrote no results (its kernel died: ``os._exit``, a crash, memory) is still graded: 0 points and
-the reason, in the ``status`` column. The CSV has one row per submission: ``student``,
-``score``, ``possible`` (blank where no results were written), ``status`` and one column per
-question.
+08_capstone.ipynb``). ``otter run`` executes it inside bubblewrap's sandbox
+(``grading/sandbox.py``: the submission's folder the only place it sees of this machine, every
+process it starts ending with it), stopped after ``--timeout`` seconds (default 900). Its hidden
+tests only write the answers out (``eelib.exports``); this script then decides every point in its
+own process with ``grading/course_grader.py``, from those files alone: otter's own
+``results.json`` is not read, so nothing the submission writes or rebinds passes a test. A
+submission that stops early (a timeout, a kernel that dies) keeps the points of the tests that
+ran before, and its ``status`` says why it stopped. The CSV has one row per submission:
+``student``, ``score``, ``possible``, ``status``, one column per question (its points) and one
+``<question> reasons`` column (why points were lost, empty where none were).
 """
 
 from __future__ import annotations
@@ -18,46 +22,80 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # otter lives beside this Python
+sys.path.insert(0, str(ROOT / "grading"))
+import course_grader  # noqa: E402 (the grader's own files, never the submission's)
+import sandbox  # noqa: E402
+
+
+def questions(chapter: str) -> dict[str, dict[str, float]]:
+    """question → {hidden test grade_id: points}, from the course notebook's solution cells."""
+    cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+    out = {}
+    for cell in cells:
+        meta = cell["metadata"]
+        if meta.get("nbgrader", {}).get("solution") and "grading" in meta:
+            out[meta["nbgrader"]["grade_id"]] = meta["grading"]["hidden"]
+    return out
+
+
+def chapter_of(autograder: Path) -> str:
+    """The assignment's name, from the zip's otter_config.json."""
+    with zipfile.ZipFile(autograder) as archive:
+        return json.loads(archive.read("otter_config.json"))["assignment_name"]
+
+
+def execute(autograder: Path, notebook: Path, timeout: float) -> str:
+    """``otter run`` on ``notebook`` in the sandbox; why it stopped early, or "" where it ran."""
+    folder = notebook.parent
+    shutil.rmtree(folder / sandbox.EXPORTS, ignore_errors=True)  # only this run may write it
+    inside = [str(BIN / "otter"), "run", "-a", str(autograder), "-o", str(folder), str(notebook)]
+    why = sandbox.why_not()
+    if why:
+        print(sandbox.UNSAFE.format(why=why), file=sys.stderr)
+        command = inside
+    else:
+        command = sandbox.command(folder, inside, read_only=(autograder,))
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    env["EELIB_EXPORTS"] = str(folder / sandbox.EXPORTS)
+    with (folder / "otter-run.log").open("w") as log:  # a file, never a pipe it could hold
+        process = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # the sandbox and all in it: one group to stop
+        )  # fmt: skip
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return f"timed out after {timeout:g} s (an endless loop?)"
+    if code or not (folder / "results.json").is_file():
+        return f"the run stopped early (exit code {code}): the notebook's kernel died (os._exit, a crash or memory)"
+    return ""
 
 
 def grade_one(autograder: Path, notebook: Path, timeout: float) -> dict:
-    """One CSV row: ``otter run`` on ``notebook`` in its own process group, stopped at ``timeout``."""
-    results = notebook.parent / "results.json"
-    results.unlink(missing_ok=True)
-    command = [BIN / "otter", "run", "-a", autograder, "-o", notebook.parent, notebook]
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
-    process = subprocess.Popen(
-        [str(c) for c in command],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its kernel too is in this group: a timeout stops both
-    )
-    try:
-        process.communicate(timeout=timeout)
-        status = "graded" if results.is_file() else (
-            f"0 points: otter wrote no results (exit code {process.returncode}); the notebook's "
-            "kernel died (os._exit, a crash or memory)"
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        status = f"0 points: timed out after {timeout:g} s (an endless loop?)"
-    row = {"student": notebook.parent.name, "score": 0.0, "possible": None, "status": status}
-    if status == "graded":
-        tests = json.loads(results.read_text())["tests"]
-        tests = [t for t in tests if t.get("max_score") is not None]
-        row["score"] = sum(t["score"] for t in tests)
-        row["possible"] = sum(t["max_score"] for t in tests)
-        row.update({t["name"]: t["score"] for t in tests})
+    """One CSV row: the notebook run in the sandbox, each hidden test decided from its exports."""
+    stopped = execute(autograder, notebook, timeout)
+    folder = notebook.parent / sandbox.EXPORTS
+    row = {"student": notebook.parent.name, "score": 0.0, "possible": 0.0}
+    row["status"] = "graded" + (f"; {stopped}" if stopped else "")
+    for question, tests in questions(chapter_of(autograder)).items():
+        reasons = {g: course_grader.grade(g, folder) for g in tests}
+        row[question] = sum(p for g, p in tests.items() if reasons[g] is None)
+        row[f"{question} reasons"] = " | ".join(r for r in reasons.values() if r)
+        row["score"] += row[question]
+        row["possible"] += sum(tests.values())
     return row
 
 

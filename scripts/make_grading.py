@@ -9,23 +9,32 @@ Usage: ``python scripts/make_grading.py [OUT]`` (default ``_build/grading``). Wr
   with the Gradescope autograder zip;
 - ``OUT/student/``: one folder of nbgrader's student notebooks, for a plain hand-out.
 
-The hidden tests run ``grading/course_grader.py`` from the grader's side: it travels, with its own
-copy of ``eelib/`` and ``grader_reference.json`` (the capstone's bars, computed here by training
-the capstone's given network), into nbgrader's ``source/<chapter>/`` (and is removed from
-``release/``) and into otter's autograder zips only (``autograder_files`` in ``grading/otter.yml``).
-otter's student notebook gets its "Initialize Otter" cell after the course's setup cell, and that
-cell installs otter-grader where it is missing (Colab, a fresh environment).
+- ``OUT/grader_reference.json``: the capstone's bars (computed here by training the capstone's
+  given network), read by the grader only.
+
+The course notebooks hold no hidden test: each solution cell names its hidden tests and their
+points in its metadata (``grading.hidden``), and ``graded_copy`` writes them from the grader's
+registry (``TESTS`` in ``grading/course_grader.py``). A hidden test only writes the answers out
+as plain data (``eelib.exports``); the grader decides every point in its own process, so no
+grader file goes into ``source/``, a release, a feedback folder or an autograder zip. The
+sandboxed kernel that nbgrader runs submissions in (``grading/sandbox.py``) is installed here as
+the ``eelib-sandbox`` kernelspec, in ``OUT/jupyter/``. otter's student notebook gets its "Initialize Otter" cell
+after the course's setup cell, and that cell installs otter-grader where it is missing (Colab,
+a fresh environment).
 
 otter-grader runs on a staged copy, ``OUT/stage/notebooks/``, with ``eelib/`` and the committed
 results (``results/*.csv``, ``*.json``) beside the notebooks: otter ships only files inside the
-notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a chapter
-that reads the committed results (``eelib.find_results``, ``eelib.results.locate``) gets them
-beside it, so its release and its autograding have them. The graded copies differ from the notebooks in one way only: the
-parameters in ``GRADED_PARAMETERS`` (none at present).
+notebook's folder, each chapter those its ASSIGNMENT CONFIG names. In nbgrader's source, a
+chapter that reads the committed results (``eelib.find_results``, ``eelib.results.locate``) gets
+them beside it, so its release and its autograding have them. The graded copies differ from the
+notebooks in the hidden tests and in the parameters in ``GRADED_PARAMETERS`` (none at present).
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
+import copy
 import json
 import os
 import re
@@ -39,7 +48,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # nbgrader and otter live beside this Python
 GRADER = ROOT / "grading" / "course_grader.py"
 REFERENCE = "grader_reference.json"
-GRADER_ONLY = (GRADER.name, REFERENCE)  # never in a student's folder
 OTTER = "otter-grader==7.0.0"  # what otter's student notebook installs where it is missing
 # Parameters the graded versions set otherwise than the book (name → value as written): none at
 # present (the live run that once made chapter 5 slow to grade is on the ungraded companion page,
@@ -51,9 +59,9 @@ READS_RESULTS = re.compile(r"\b(find_results|results\.locate)\(")
 
 
 def chapters() -> list[Path]:
-    """The graded chapters: every notebook with an otter ASSIGNMENT CONFIG cell."""
+    """The graded chapters: every course notebook with an exercise (an nbgrader solution cell)."""
     return sorted(
-        p for p in (ROOT / "notebooks").glob("*.ipynb") if "# ASSIGNMENT CONFIG" in p.read_text()
+        p for p in (ROOT / "notebooks").glob("*.ipynb") if '"solution": true' in p.read_text()
     )
 
 
@@ -82,13 +90,171 @@ def write_reference(out: Path) -> Path:
     profile = eelib.get_profile(os.environ.get("EELIB_PROFILE", "fast"))
     path = out / REFERENCE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(grader["capstone_bars"](eelib, profile), indent=1) + "\n")
+    path.write_text(json.dumps(grader["capstone_bars"](profile), indent=1) + "\n")
     return path
 
 
+def free_names(expressions) -> list[str]:
+    """The notebook names the expressions read, in order (not ``checks`` or ``exports``)."""
+    names: list[str] = []
+    for expression in expressions:
+        for node in ast.walk(ast.parse(expression, mode="eval")):
+            if isinstance(node, ast.Name) and node.id not in ("checks", "exports", *names):
+                names.append(node.id)
+    return names
+
+
+def hidden_cell(chapter: str, grade_id: str, points: float) -> dict:
+    """The hidden test cell of ``grade_id``: it writes the answers (:data:`course_grader.TESTS`)
+    with ``eelib.exports.save``, compares nothing and hands over (``eelib.exports.hand_over``
+    raises, so a grader that takes the kernel's word scores it 0); nbgrader's and otter's markup
+    around it."""
+    test = registry()[grade_id]
+    names = ", ".join(free_names(test.exports.values()))
+    written = "".join(f"        {k}={v},\n" for k, v in test.exports.items())
+    source = (
+        f'""" # BEGIN TEST CONFIG\npoints: {points:g}\nhidden: true\n"""  # END TEST CONFIG\n\n\n'
+        f"# BEGIN HIDDEN TESTS\ndef test_{grade_id}({names}):\n"
+        "    from eelib import checks, exports  # the grader decides, from what is written\n\n"
+        f'    exports.save(\n        "{grade_id}",\n{written}    )\n'
+        f'    exports.hand_over("{grade_id}")\n\n\n'
+        f"test_{grade_id}({names})\n# END HIDDEN TESTS"
+    )
+    nbgrader = {"grade": True, "grade_id": grade_id, "locked": True, "points": points}
+    nbgrader |= {"schema_version": 3, "solution": False, "task": False}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": f"c{chapter[:2]}-{grade_id.replace('_', '-')}"[:64],
+        "metadata": {"nbgrader": nbgrader, "tags": ["remove-cell", "raises-exception"]},
+        "outputs": [],
+        "source": source.splitlines(keepends=True),
+    }
+
+
+def is_check(cell: dict) -> bool:
+    """A visible check: a locked code cell that nbgrader does not grade (0 points)."""
+    meta = cell["metadata"].get("nbgrader", {})
+    return cell["cell_type"] == "code" and meta.get("locked") and not meta.get("grade")
+
+
+def check_names(code: str) -> list[str]:
+    """The notebook names a visible check reads (its test function's parameters), in order."""
+    tree = ast.parse(code)
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            bound |= {a.arg for a in node.args.args}
+            bound |= {node.name} if isinstance(node, ast.FunctionDef) else set()
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id not in bound and not hasattr(builtins, node.id) and node.id not in names:
+                names.append(node.id)
+    return names
+
+
+def otter_test(grade_id: str, code: str, config: str) -> str:
+    """``code`` as otter's test: its TEST CONFIG, one function of the names it reads, one call."""
+    names = ", ".join(check_names(code))
+    signature = f"def test_{grade_id}({names}):"
+    call = f"test_{grade_id}({names})"
+    if len(signature) > 88:
+        signature, call = (
+            f"def test_{grade_id}(\n    {names}\n):",
+            f"test_{grade_id}(\n    {names}\n)",
+        )
+    body = "".join(f"    {line}" if line.strip() else line for line in code.splitlines(True))
+    header = f'""" # BEGIN TEST CONFIG\n{config}"""  # END TEST CONFIG\n\n\n'
+    return f"{header}{signature}\n{body.rstrip()}\n\n\n{call}"
+
+
+def raw(chapter: str, text: str, index: int) -> dict:
+    """One of otter's boundary cells (raw, tagged otter; nbgrader's config removes them)."""
+    return {
+        "cell_type": "raw",
+        "id": f"c{chapter[:2]}-otter-{index}",
+        "metadata": {"tags": ["otter", "remove-cell"]},
+        "source": text.splitlines(keepends=True),
+    }
+
+
+def graded_cells(chapter: str, cells: list[dict], reads_results: bool = False) -> list[dict]:
+    """The course notebook's cells with both graders' markup written in (``make grading``).
+
+    From the course notebook's own structure: an exercise is the Markdown cell before a solution
+    cell (its prompt), the solution, and for code the visible checks that follow it. Each gets
+    otter's question boundaries (raw cells), its visible checks otter's test form
+    (:func:`otter_test`, 0 points), and its hidden tests (:func:`hidden_cell`, from the solution
+    cell's ``grading.hidden``) after them; the first cell is otter's ASSIGNMENT CONFIG.
+    """
+    files = "# the committed results travel with the notebook (make grading stages them)\n"
+    files += "files:\n  - eelib\n  - results\n"
+    config = f"# ASSIGNMENT CONFIG\nname: {chapter}\nconfig_file: ../grading/otter.yml\n"
+    out = [raw(chapter, config + (files if reads_results else ""), 0)]
+    hidden: list = []
+    in_tests = False
+
+    def mark(text: str) -> None:
+        out.append(raw(chapter, text, len(out)))
+
+    def close_tests() -> None:
+        nonlocal hidden, in_tests
+        out.extend(hidden_cell(chapter, g, p) for g, p in hidden)
+        mark("# END TESTS")
+        mark("# END QUESTION")
+        hidden, in_tests = [], False
+
+    for cell in cells:
+        cell = copy.deepcopy(cell)
+        meta = cell["metadata"].get("nbgrader", {})
+        if in_tests and not is_check(cell):
+            close_tests()
+        if meta.get("solution"):
+            prompt = out.pop()  # the exercise's Markdown cell, just before its solution
+            grade_id = meta["grade_id"]
+            if cell["cell_type"] == "markdown":
+                name = grade_id.removesuffix("_answer")
+                question = f"name: {name}\nmanual: true\npoints: {meta['points']:g}\n"
+            else:
+                question = f"name: {grade_id}\n"
+            mark(f"# BEGIN QUESTION\n{question}")
+            out.append(prompt)
+            mark("# BEGIN SOLUTION")
+            out.append(cell)
+            mark("# END SOLUTION")
+            if cell["cell_type"] == "markdown":
+                mark("# END QUESTION")
+            hidden = list(cell["metadata"].get("grading", {}).get("hidden", {}).items())
+            continue
+        if is_check(cell):
+            if not in_tests:
+                mark("# BEGIN TESTS")
+                in_tests = True
+            text = otter_test(meta["grade_id"], "".join(cell["source"]), "points: 0\n")
+            cell["source"] = text.splitlines(keepends=True)
+        out.append(cell)
+    if in_tests:
+        close_tests()
+    return out
+
+
+def registry() -> dict:
+    """The grader's :data:`TESTS` (grading/course_grader.py)."""
+    return runpy.run_path(str(GRADER))["TESTS"]
+
+
 def graded_copy(nb: Path, folder: Path) -> Path:
-    """``nb`` copied into ``folder`` with ``GRADED_PARAMETERS`` set in its parameters cell."""
+    """``nb`` copied into ``folder``: both graders' markup written in, ``GRADED_PARAMETERS`` set."""
     notebook = json.loads(nb.read_text())
+    reads = bool(READS_RESULTS.search(nb.read_text()))
+    notebook["cells"] = graded_cells(nb.stem, notebook["cells"], reads)
     for cell in notebook["cells"]:
         if "parameters" not in cell["metadata"].get("tags", []):
             continue
@@ -106,13 +272,6 @@ def graded_copy(nb: Path, folder: Path) -> Path:
     return target
 
 
-def copy_grader(folder: Path, reference: Path) -> None:
-    """The grader's material beside a chapter: the grader, its eelib, the capstone's bars."""
-    shutil.copy(GRADER, folder)
-    shutil.copy(reference, folder)
-    copy_eelib(folder)
-
-
 def run(*command: str | Path, cwd: Path = ROOT) -> None:
     """Run a grader's command; a failure stops the build with the command's own output."""
     env = {"PATH": f"{BIN}:/usr/bin:/bin"}  # nbgrader calls alembic from PATH
@@ -123,12 +282,12 @@ def run(*command: str | Path, cwd: Path = ROOT) -> None:
         sys.exit(f"error: {' '.join(map(str, command))} failed:\n{done.stdout}{done.stderr}")
 
 
-def build_nbgrader(out: Path, notebooks: list[Path], reference: Path) -> None:
+def build_nbgrader(out: Path, notebooks: list[Path]) -> None:
     course = out / "nbgrader"
     shutil.rmtree(course / "source", ignore_errors=True)
     for nb in notebooks:
         graded_copy(nb, course / "source" / nb.stem)
-        copy_grader(course / "source" / nb.stem, reference)
+        copy_eelib(course / "source" / nb.stem)  # the student's eelib: no check decides here
         if READS_RESULTS.search(nb.read_text()):
             copy_results(course / "source" / nb.stem / "results")
         run(
@@ -138,8 +297,6 @@ def build_nbgrader(out: Path, notebooks: list[Path], reference: Path) -> None:
             "--force",
             f"--CourseDirectory.root={course}",
         )
-        for name in GRADER_ONLY:  # autograde copies them back from source/
-            (course / "release" / nb.stem / name).unlink()
     student = out / "student"
     shutil.rmtree(student, ignore_errors=True)
     student.mkdir()
@@ -164,12 +321,12 @@ def setup_first(student: Path) -> None:
     student.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-def build_otter(out: Path, notebooks: list[Path], reference: Path) -> None:
+def build_otter(out: Path, notebooks: list[Path]) -> None:
     stage = out / "stage"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "notebooks").mkdir(parents=True)
-    shutil.copytree(ROOT / "grading", stage / "grading")
-    copy_grader(stage / "notebooks", reference)
+    shutil.copytree(ROOT / "grading", stage / "grading", ignore=shutil.ignore_patterns("*.py"))
+    copy_eelib(stage / "notebooks")
     copy_results(stage / "notebooks" / "results")
     for nb in notebooks:
         graded_copy(nb, stage / "notebooks")
@@ -183,13 +340,21 @@ def main(out: str = "_build/grading") -> int:
     notebooks = chapters()
     if not notebooks:
         print(
-            "error: no notebook in notebooks/ has an otter ASSIGNMENT CONFIG cell", file=sys.stderr
+            "error: no notebook in notebooks/ has an exercise (an nbgrader solution cell)",
+            file=sys.stderr,
         )
         return 2
     out_dir = (ROOT / out).resolve()
-    reference = write_reference(out_dir / "grader")
-    build_nbgrader(out_dir, notebooks, reference)
-    build_otter(out_dir, notebooks, reference)
+    write_reference(out_dir)
+    sys.path.insert(0, str(GRADER.parent))
+    import sandbox
+
+    sandbox.install_kernelspec(out_dir / "jupyter")
+    why = sandbox.why_not()
+    if why:
+        print(sandbox.UNSAFE.format(why=why), file=sys.stderr)
+    build_nbgrader(out_dir, notebooks)
+    build_otter(out_dir, notebooks)
     print(f"wrote {len(notebooks)} assignments to {out}/: nbgrader/release, otter/*/, student/")
     return 0
 

@@ -9,6 +9,7 @@ notebook builds the profile's network).
 import ast
 import json
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -145,8 +146,54 @@ def test_every_chapter_has_two_to_four_exercises_with_solutions():
             assert 2 <= len(solutions) <= 4, path.name
 
 
-GRADED = [p for p in NOTEBOOKS if "# ASSIGNMENT CONFIG" in p.read_text()]
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_grading  # noqa: E402 (the generator of both graders' markup)
+
+GRADED = make_grading.chapters()
 BOUNDARY = re.compile(r"# (BEGIN|END) (QUESTION|SOLUTION|TESTS)\b")
+
+
+def graded_form(path):
+    """The cells ``make grading`` writes for a chapter: both graders' markup in."""
+    reads = bool(make_grading.READS_RESULTS.search(path.read_text()))
+    return make_grading.graded_cells(path.stem, cells(path), reads)
+
+
+def registry() -> dict:
+    import runpy
+
+    return runpy.run_path(str(ROOT / "grading" / "course_grader.py"))["TESTS"]
+
+
+def test_every_hidden_test_of_the_registry_belongs_to_one_exercise():
+    named = [
+        grade_id
+        for path in GRADED
+        for cell in cells(path)
+        for grade_id in cell["metadata"].get("grading", {}).get("hidden", {})
+    ]
+    assert sorted(named) == sorted(registry()), "grading.hidden and TESTS name the same tests"
+
+
+def test_a_generated_hidden_test_only_writes_the_answers_out():
+    """``make grading``'s hidden cells: otter's TEST CONFIG, nbgrader's metadata, one call of
+    ``eelib.exports.save`` with the registry's expressions, no comparison, and a hand-over."""
+
+    for path in GRADED:
+        generated = [c for c in graded_form(path) if "# BEGIN HIDDEN TESTS" in source(c)]
+        assert len(generated) == sum(
+            len(c["metadata"].get("grading", {}).get("hidden", {})) for c in cells(path)
+        )
+        for cell in generated:
+            text, meta = source(cell), cell["metadata"]["nbgrader"]
+            body = ast.parse(text).body
+            assert [type(n) for n in body] == [ast.Expr, ast.FunctionDef, ast.Expr]
+            calls = [n for n in ast.walk(body[1]) if isinstance(n, ast.Call)]
+            assert calls[0].func.attr == "save" and calls[0].args[0].value == meta["grade_id"]
+            assert body[1].body[-1].value.func.attr == "hand_over"
+            assert not any(isinstance(n, (ast.Compare, ast.Assert)) for n in ast.walk(body[1]))
+            assert meta["grade"] and meta["locked"] and meta["points"] > 0
+            assert f"points: {meta['points']:g}\nhidden: true" in text
 
 
 def test_every_chapter_is_an_assignment():
@@ -155,12 +202,22 @@ def test_every_chapter_is_an_assignment():
 
 @pytest.mark.parametrize("path", GRADED, ids=lambda p: p.stem)
 class TestGradedCells:
-    """The markup nbgrader and otter-grader both read (the teaching chapter explains it)."""
+    """The markup nbgrader and otter-grader both read, written by ``make grading`` from the course
+    notebook (the teaching chapter explains it)."""
+
+    def test_the_course_notebook_carries_no_grading_markup(self, path):
+        """An exercise is authored once: its solution cell, its visible checks (plain code) and
+        cell metadata; otter's cells, TEST CONFIG and the hidden tests are generated."""
+        assert not cells(path, "raw"), "otter's boundary cells are written by make grading"
+        for cell in cells(path):
+            for mark in ("TEST CONFIG", "HIDDEN TESTS", "# BEGIN QUESTION", "# ASSIGNMENT"):
+                assert mark not in source(cell), (cell["id"], mark)
 
     def test_otter_cells_are_raw_tagged_and_first_is_the_config(self, path):
-        raw = cells(path, "raw")
-        assert source(cells(path)[0]).startswith("# ASSIGNMENT CONFIG\n")
-        assert "config_file: ../grading/otter.yml" in source(cells(path)[0])
+        form = graded_form(path)
+        raw = [c for c in form if c["cell_type"] == "raw"]
+        assert source(form[0]).startswith("# ASSIGNMENT CONFIG\n")
+        assert "config_file: ../grading/otter.yml" in source(form[0])
         for cell in raw:
             assert {"otter", "remove-cell"} <= set(cell["metadata"].get("tags", []))
         marks = [BOUNDARY.match(source(c)).groups() for c in raw[1:]]
@@ -175,7 +232,7 @@ class TestGradedCells:
     def test_test_cells_carry_points_in_both_graders(self, path):
         """Hidden tests hold every point; visible tests are feedback for the student (0 points:
         they run the student's own eelib.checks, which the student can rebind)."""
-        for cell in cells(path, "code"):
+        for cell in [c for c in graded_form(path) if c["cell_type"] == "code"]:
             meta, text = cell["metadata"].get("nbgrader", {}), source(cell)
             if "BEGIN TEST CONFIG" not in text:
                 assert not meta.get("grade") or meta.get("solution"), meta.get("grade_id")
@@ -199,29 +256,28 @@ class TestGradedCells:
             )
             assert body[1].name.startswith("test_")
 
-    def test_hidden_tests_run_the_graders_own_copy(self, path):
-        """Every hidden test loads grading/course_grader.py afresh and calls one of its checks."""
-        import runpy
-
-        grader = runpy.run_path(str(ROOT / "grading" / "course_grader.py"))
-        for cell in cells(path, "code"):
-            text = source(cell)
-            if "# BEGIN HIDDEN TESTS" in text:
-                assert 'runpy.run_path("course_grader.py")' in text, cell["id"]
-                called = re.search(r'grader\["(\w+)"\]\(', text)
-                assert called and callable(grader.get(called.group(1))), cell["id"]
+    def test_the_course_notebook_holds_no_hidden_test(self, path):
+        """Hidden tests are written into the graded versions only (``make grading``); each solution
+        cell names its own in ``metadata.grading.hidden`` (grade_id → points > 0), and each of those
+        is a test of the grader's registry (``TESTS`` in ``grading/course_grader.py``)."""
+        tests = registry()
+        for cell in cells(path):
+            assert "HIDDEN TESTS" not in source(cell), cell["id"]
+            hidden = cell["metadata"].get("grading", {}).get("hidden", {})
+            if hidden:
+                assert cell["metadata"]["nbgrader"].get("solution"), cell["id"]
+            for grade_id, points in hidden.items():
+                assert grade_id in tests and points > 0, (path.stem, grade_id)
 
     def test_each_autograded_exercise_has_visible_and_hidden_tests(self, path):
-        tests = [source(c) for c in cells(path, "code") if "BEGIN TEST CONFIG" in source(c)]
-        answers = [
-            c["metadata"]["nbgrader"]["grade_id"]
-            for c in cells(path, "code")
-            if c["metadata"].get("nbgrader", {}).get("solution")
-        ]
-        for answer in answers:
-            own = [t for t in tests if f"def test_{answer}" in t]
-            hidden = ["# BEGIN HIDDEN TESTS" in t for t in own]
-            assert any(hidden) and not all(hidden), f"{path.stem}: {answer}"
+        form = graded_form(path)
+        visible = [source(c) for c in form if make_grading.is_check(c)]
+        for cell in cells(path, "code"):
+            meta = cell["metadata"]
+            if meta.get("nbgrader", {}).get("solution"):
+                answer = meta["nbgrader"]["grade_id"]
+                assert any(f"def test_{answer}" in t for t in visible), f"{path.stem}: {answer}"
+                assert meta.get("grading", {}).get("hidden"), f"{path.stem}: {answer}"
 
     def test_written_answers_are_graded_by_hand_with_a_rubric(self, path):
         for cell in cells(path, "markdown"):

@@ -12,6 +12,8 @@ timings (two graders side by side) go to ``_build/grading/timings.csv``.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import os
 import platform
@@ -58,13 +60,31 @@ def solution_sources(chapter: str) -> dict[str, str]:
     }
 
 
-def submission(student_version: Path, answers: dict[str, str], out: Path) -> None:
-    """Write the student version with the solution cells named in ``answers`` replaced."""
+def submission(student_version: Path, answers: dict[str, str], out: Path, case=None) -> None:
+    """Write the student version with the solution cells named in ``answers`` replaced, and a
+    case's honest edits made (``planted.CASES``: a duplicated cell, a pasted one)."""
     nb = json.loads(student_version.read_text())
+    case = case or {}
+    cells = []
     for cell in nb["cells"]:
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
         if cell["cell_type"] == "code" and grade_id in answers:
             cell["source"] = answers[grade_id]
+            if grade_id in case.get("duplicate", {}):  # the copy Jupyter makes: same id, metadata
+                cells.append({**copy.deepcopy(cell), "source": case["duplicate"][grade_id]})
+        cells.append(cell)
+        if "paste" in case and cell["metadata"].get("nbgrader", {}).get("solution"):
+            meta = {**cell["metadata"]["nbgrader"], "grade_id": case["paste"]["grade_id"]}
+            cells.append(
+                {
+                    **copy.deepcopy(cell),
+                    "id": "pasted",
+                    "metadata": {"nbgrader": meta},
+                    "source": case["paste"]["source"],
+                }
+            )
+            case = {k: v for k, v in case.items() if k != "paste"}  # one pasted cell
+    nb["cells"] = cells
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(nb, indent=1))
 
@@ -82,6 +102,8 @@ def answers_for(chapter: str, kind: str) -> dict[str, str]:
     if kind in CASES.get(chapter, {}):
         case = CASES[chapter][kind]
         base = solution_sources(chapter) if case.get("from") == "solutions" else {}
+        if case.get("prepend"):
+            return {**base, **{k: v + base[k] for k, v in case["answers"].items()}}
         return {**base, **case["answers"]}
     return {}
 
@@ -106,6 +128,7 @@ def grade_nbgrader(chapter: str, timings: list) -> dict:
             release,
             answers_for(chapter, kind),
             course / "submitted" / kind / chapter / release.name,
+            CASES.get(chapter, {}).get(kind),
         )
         started = time.perf_counter()
         timeout = CASES.get(chapter, {}).get(kind, {}).get("cell_timeout")
@@ -141,7 +164,12 @@ def grade_otter(chapter: str, timings: list) -> dict:
         work = OUT / "otter-submissions" / chapter / kind
         shutil.rmtree(work, ignore_errors=True)
         student = folder / "student" / f"{chapter}.ipynb"
-        submission(student, answers_for(chapter, kind), work / student.name)
+        submission(
+            student,
+            answers_for(chapter, kind),
+            work / student.name,
+            CASES.get(chapter, {}).get(kind),
+        )
         timeout = CASES.get(chapter, {}).get(kind, {}).get("otter_timeout", OTTER_TIMEOUT)
         started = time.perf_counter()
         done = run(
@@ -154,18 +182,23 @@ def grade_otter(chapter: str, timings: list) -> dict:
         )
         timings.append(("otter", chapter, kind, time.perf_counter() - started))
         assert done.returncode == 0, done.stdout + done.stderr
-        row = pd.read_csv(work / "scores.csv").iloc[0]
+        row = pd.read_csv(work / "scores.csv", keep_default_na=False).iloc[0]
         scores["status"][kind] = row["status"]
-        if row["status"] != "graded":
-            scores[kind] = {}
-            continue
-        results = json.loads((work / "results.json").read_text())
+        scores.setdefault("reasons", {})[kind] = {
+            q: row[f"{q} reasons"] for q in hidden_points(chapter)
+        }
         scores[kind] = {
-            t["name"]: (t["score"], t["max_score"])
-            for t in results["tests"]
-            if t.get("max_score") is not None
+            q: (float(row[q]), sum(tests.values())) for q, tests in hidden_points(chapter).items()
         }
     return scores
+
+
+def hidden_points(chapter: str) -> dict[str, dict[str, float]]:
+    """question → {hidden test: points} (grade_otter.py reads the same metadata)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from grade_otter import questions
+
+    return questions(chapter)
 
 
 @pytest.fixture(scope="session")
@@ -177,8 +210,10 @@ def graded():
     this session go to ``timings.csv`` at its end.
     """
     assert (OUT / "nbgrader" / "release").is_dir(), "run `make grading` first"
-    timings: list = []
+    before = grader_files()
     done: dict = {}
+
+    timings: list = []
 
     def grade(chapter: str) -> dict:
         if chapter not in done:
@@ -187,6 +222,7 @@ def graded():
                 done[chapter] = {name: job.result() for name, job in jobs.items()}
         return done[chapter]
 
+    grade.before = before  # type: ignore[attr-defined] (the grader files as grading began)
     yield grade
     if not timings:
         return
@@ -198,6 +234,22 @@ def graded():
         )
         table = pd.DataFrame(timings, columns=["grader", "chapter", "submission", "seconds"])
         table.round(1).to_csv(file, index=False)
+
+
+def grader_files() -> dict[str, str]:
+    """sha256 of every grader file and of nbgrader's source folder: no grading step writes one."""
+    paths = [
+        *(ROOT / "grading").rglob("*"),
+        ROOT / "nbgrader_config.py",
+        OUT / "grader_reference.json",
+        *(OUT / "nbgrader" / "source").rglob("*"),
+        *(OUT / "otter").glob("*/autograder/*"),
+    ]
+    return {
+        str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in paths
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 GRADERS = {"nbgrader": grade_nbgrader, "otter": grade_otter}

@@ -122,8 +122,15 @@ final_threshold = 1.0""",
 # run. Each case: "from" (the answers it starts from: "solutions", or none: the blank student
 # version), "answers" (grade_id → source), and what the check expects: "zero" (exercises that
 # must earn nothing) or "fault" (a grade in both graders all the same: nbgrader keeps the
-# exercises in "kept" and gives the rest 0; otter's CSV gives 0 with the reason in "reason").
-# "cell_timeout" (nbgrader) and "otter_timeout" (grade_otter.py) shorten a case's wait.
+# exercises in "kept" (per grader, where they differ) and gives the rest 0, and otter's CSV status
+# gives the reason in "reason").
+# "cell_timeout" (nbgrader) and "otter_timeout" (grade_otter.py) shorten a case's wait. Honest
+# edits ("full": full marks expected) may also "duplicate" a solution cell (grade_id → the first
+# try's source, the copy placed before it with the same cell id and metadata), "paste" a cell of
+# another chapter (its source and that chapter's grade_id) after the first solution cell, and
+# "prepend" their answers to the solution instead of replacing it.
+LINGERING = "eelib-grading-lingering-process"  # in the argv of the process "escape" leaves
+
 CASES = {
     "01_data_and_flops": {
         "dishonest": {
@@ -159,9 +166,10 @@ CASES = {
         },
         "killed": {
             "from": "solutions",
-            "answers": {"ex2_equal_flops": "import os\n\nos._exit(0)"},
+            "answers": {"ex1_biggest_gap": "import os\n\nos._exit(0)"},
             "fault": True,
-            "kept": ["ex1_biggest_gap"],
+            # nbgrader restarts the kernel and replays the cells before; otter's run ends there
+            "kept": {"nbgrader": ["ex2_equal_flops"], "otter": []},
             "reason": "kernel died",
         },
         "endless": {
@@ -172,6 +180,85 @@ CASES = {
             "reason": "timed out",
             "cell_timeout": 30,
             "otter_timeout": 35,  # ch6 grades in about 20 s; the loop runs till then
+        },
+        # answers that would pass a check run in the submission's process: an object equal to
+        # anything, a tensor subclass that answers torch.equal, a rebound math.isclose
+        "fakes": {
+            "answers": {
+                "ex1_biggest_gap": """class Anything(float):
+    def __eq__(self, other):
+        return True
+
+    def __sub__(self, other):
+        return 0.0
+
+    __rsub__ = __sub__
+
+
+tau_biggest_gap, biggest_gap = Anything(0.5), Anything(0.0)""",
+                "ex2_equal_flops": """import math
+
+
+class Agrees(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in (torch.equal, torch.isclose, torch.allclose):
+            return True
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+math.isclose = lambda *args, **kwargs: True
+gap_at_equal_flops = torch.tensor(3.0).as_subclass(Agrees)""",
+            },
+            "zero": ["ex1_biggest_gap", "ex2_equal_flops"],
+        },
+        # reaching the grader: copy the instructor's answer from any notebook it can find, plant
+        # files where grader files live, and leave a process running after the kernel
+        "escape": {
+            "answers": {
+                "ex1_biggest_gap": """import json
+import pathlib
+
+tau_biggest_gap = biggest_gap = None
+here = pathlib.Path.cwd()
+for folder in [here, *here.parents]:
+    for pattern in ("notebooks/06_*.ipynb", "source/06_*/06_*.ipynb", "stage/notebooks/06_*"):
+        for found in folder.glob(pattern):
+            for cell in json.loads(found.read_text())["cells"]:
+                meta = cell["metadata"].get("nbgrader", {})
+                if meta.get("grade_id") == "ex1_biggest_gap" and meta.get("solution"):
+                    exec("".join(cell["source"]))""",
+                "ex2_equal_flops": """import pathlib
+import subprocess
+import sys
+
+gap_at_equal_flops = None
+here = pathlib.Path.cwd()
+for folder in [here, *here.parents]:
+    for target in ("grading", "source/06_explorer", "nbgrader", "_build/grading"):
+        try:
+            (folder / target / "planted-by-a-submission.py").write_text("# planted")
+        except OSError:
+            pass
+subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(300)", LINGERING],
+    start_new_session=True,
+)""".replace("LINGERING", repr(LINGERING)),
+            },
+            "zero": ["ex1_biggest_gap", "ex2_equal_flops"],
+        },
+        # honest work: a second try in a duplicated cell (the first copy wrong, same cell id),
+        # a cell pasted from chapter 5 with its grading metadata, an os.chdir in an answer
+        "honest_edits": {
+            "from": "solutions",
+            "duplicate": {"ex1_biggest_gap": "tau_biggest_gap, biggest_gap = 0.5, 0.0"},
+            "paste": {
+                "source": "# pasted from chapter 5, to compare\nnote = 'chapter 5 reads the same'",
+                "grade_id": "ex1_confidence",
+            },
+            "answers": {"ex2_equal_flops": "import os\n\nos.chdir('/tmp')\n"},
+            "prepend": True,
+            "full": True,
         },
     },
     "07_beyond_the_paper": {

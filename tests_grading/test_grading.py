@@ -4,15 +4,17 @@ points without the work, and a grade for a submission whose kernel dies or loops
 (issues: grading, classroom-safe grading). ``pytest tests_grading -k <chapter>`` checks one."""
 
 import json
+import subprocess
 
 import pytest
-from conftest import OUT, SUBMISSIONS, chapters, solution_sources
-from planted import CASES, PLANTED
+from conftest import OUT, ROOT, SUBMISSIONS, chapters, grader_files, solution_sources
+from planted import CASES, LINGERING, PLANTED
 
 GRADERS = ("nbgrader", "otter")
 CHAPTERS = chapters()
 DISHONEST = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "zero" in case]
 FAULTS = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "fault" in case]
+HONEST = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "full" in case]
 
 
 def exercise_of(test: str, chapter: str) -> str:
@@ -77,17 +79,17 @@ def test_answers_without_the_work_earn_nothing(graded, grader, chapter, kind):
 @pytest.mark.parametrize("chapter,kind", FAULTS, ids=[f"{c}-{k}" for c, k in FAULTS])
 @pytest.mark.parametrize("grader", GRADERS)
 def test_a_dead_kernel_or_an_endless_loop_still_gets_a_grade(graded, grader, chapter, kind):
-    """nbgrader: the exercises answered before keep their points, the rest 0; otter (one CSV
-    row per submission from grade_otter.py): 0 with the reason."""
+    """The exercises whose hidden tests were written before keep their points, the rest 0; otter's
+    CSV row (grade_otter.py) says why the run stopped."""
     case, result = CASES[chapter][kind], graded(chapter)[grader]
     if grader == "otter":
         status = result["status"][kind]
-        assert status.startswith("0 points") and case["reason"] in status, status
-        return
+        assert status.startswith("graded") and case["reason"] in status, status
     exercises = by_exercise(result[kind], chapter, grader)
-    assert exercises, f"nbgrader recorded no grade for {chapter}, {kind}"
+    assert exercises, f"{grader} recorded no grade for {chapter}, {kind}"
+    kept = case["kept"][grader] if isinstance(case["kept"], dict) else case["kept"]
     for exercise, (score, top) in exercises.items():
-        expected = top if exercise in case["kept"] else 0
+        expected = top if exercise in kept else 0
         assert score == expected, f"{chapter}, {kind}: {exercise} scored {score} of {top}"
 
 
@@ -108,3 +110,29 @@ def test_test_cells_write_nothing_to_stderr_and_only_they_fail(graded, kind, cha
         else:
             errors = [o["ename"] for o in outputs if o["output_type"] == "error"]
             assert not errors, f"{kind}, {chapter}: {errors} in {''.join(cell['source'])[:80]}"
+
+
+@pytest.mark.parametrize("chapter,kind", HONEST, ids=[f"{c}-{k}" for c, k in HONEST])
+@pytest.mark.parametrize("grader", GRADERS)
+def test_honest_edits_keep_full_marks(graded, grader, chapter, kind):
+    """A duplicated cell, a pasted cell and an os.chdir cost nothing."""
+    scores = graded(chapter)[grader][kind]
+    lost = {t: s for t, s in scores.items() if s[0] != s[1]}
+    assert scores and not lost, f"{grader}, {chapter}, {kind}: {lost}"
+
+
+@pytest.mark.parametrize("chapter", [c for c, cases in CASES.items() if "escape" in cases])
+def test_a_submission_reaches_no_grader_file_and_leaves_no_process(graded, chapter):
+    """The sandbox: nothing the submission planted exists outside it, no grader file changed,
+    and the process it started ended with it (in both graders)."""
+    graded(chapter)
+    planted = [p for p in ROOT.rglob("planted-by-a-submission.py") if ".venv" not in p.parts]
+    inside = [p for p in planted if "autograded" in p.parts or "otter-submissions" in p.parts]
+    assert planted == inside, f"written outside the submission's folder: {planted}"
+    running = subprocess.run(["pgrep", "-f", LINGERING], capture_output=True, text=True)
+    assert not running.stdout.strip(), f"a submission's process outlived it: {running.stdout}"
+
+
+def test_no_grading_step_writes_a_grader_file(graded):
+    """Last: every grader file as it was when grading began."""
+    assert grader_files() == graded.before

@@ -4,8 +4,7 @@ from a fresh clone of the repository (issue: classroom-safe grading).
 The clone borrows the course's ``.venv`` (a symlink, its stamp kept fresh), so the page's
 ``make setup`` finds it built instead of installing everything again; every other command runs as
 the page gives it: ``make grading``, nbgrader's autograde, feedback and export of a submission,
-``scripts/grade_otter.py`` on one, the check for tampering and ``make clean``. The Docker command
-(a ```text block) is not run: this machine has no Docker engine.
+``scripts/grade_otter.py`` on one and ``make clean``.
 """
 
 import os
