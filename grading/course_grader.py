@@ -687,8 +687,8 @@ def grade(grade_id: str, folder: str | Path) -> str | None:
         return f"{grade_id}: its answers could not be read as plain data ({type(error).__name__})"
     if written is None or set(written) != set(test.exports):
         return (
-            f"{grade_id}: the hidden test wrote no answers (the notebook stopped before it, or "
-            "its cell raised: run every cell in order)"
+            f"{grade_id}: the hidden test wrote no answers (a name it reads is not defined, or "
+            "the notebook stopped before it: run every cell in order)"
         )
     try:
         test.check(**{k: _decoded(v) for k, v in written.items()}, **test.settings)
