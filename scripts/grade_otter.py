@@ -55,11 +55,35 @@ def chapter_of(autograder: Path) -> str:
         return json.loads(archive.read("otter_config.json"))["assignment_name"]
 
 
+# otter finds its tests by a relative path ("./tests"): an os.chdir in an answer would hide
+# every later test, so in the graded copy each cell ends back in the folder it started in
+BACK_HOME = """import os as _otter_os
+
+_otter_home = _otter_os.getcwd()
+get_ipython().events.register("post_run_cell", lambda *_: _otter_os.chdir(_otter_home))
+"""
+
+
+def graded_copy(notebook: Path) -> Path:
+    """The submission as otter runs it: a first cell that undoes an ``os.chdir`` after each cell.
+
+    Written to ``.graded/<name>`` beside it; the student's own file is never changed.
+    """
+    nb = json.loads(notebook.read_text())
+    cell = {"cell_type": "code", "id": "grader-home", "metadata": {}, "outputs": []}
+    nb["cells"].insert(0, {**cell, "execution_count": None, "source": BACK_HOME})
+    copy = notebook.parent / ".graded" / notebook.name
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_text(json.dumps(nb))
+    return copy
+
+
 def execute(autograder: Path, notebook: Path, timeout: float) -> str:
     """``otter run`` on ``notebook`` in the sandbox; why it stopped early, or "" where it ran."""
     folder = notebook.parent
     shutil.rmtree(folder / sandbox.EXPORTS, ignore_errors=True)  # only this run may write it
-    inside = [str(BIN / "otter"), "run", "-a", str(autograder), "-o", str(folder), str(notebook)]
+    graded = graded_copy(notebook)
+    inside = [str(BIN / "otter"), "run", "-a", str(autograder), "-o", str(folder), str(graded)]
     why = sandbox.why_not()
     if why:
         print(sandbox.UNSAFE.format(why=why), file=sys.stderr)
