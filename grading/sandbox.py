@@ -62,7 +62,7 @@ def why_not() -> str | None:
 
 
 def _system() -> list[str]:
-    """Read-only binds of the system, this Python and its virtual environment."""
+    """Read-only binds of the system, this Python and its virtual environment; a private /tmp."""
     args = []
     for top in ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
         path = Path(top)
@@ -70,6 +70,7 @@ def _system() -> list[str]:
             args += ["--symlink", os.readlink(path), top]
         elif path.is_dir():
             args += ["--ro-bind", top, top]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # before what may be in /tmp
     for prefix in {Path(sys.base_prefix).resolve(), Path(sys.prefix)}:
         if not str(prefix).startswith(("/usr/", "/etc/")):
             args += ["--ro-bind", str(prefix), str(prefix)]
@@ -85,7 +86,7 @@ def command(folder: Path, argv: list[str], read_only: tuple[Path, ...] = ()) -> 
         read_only: further files or folders to show read-only at their own paths.
     """
     exports = folder / EXPORTS
-    args = ["bwrap", *_system(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args = ["bwrap", *_system()]
     for path in read_only:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(folder), str(folder), "--chdir", str(folder)]
