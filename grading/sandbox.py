@@ -71,7 +71,9 @@ def _system() -> list[str]:
         elif path.is_dir():
             args += ["--ro-bind", top, top]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # before what may be in /tmp
-    for prefix in {Path(sys.base_prefix).resolve(), Path(sys.prefix)}:
+    # the environment as named and as it resolves (a symlinked venv: scripts' shebangs name the
+    # resolved one)
+    for prefix in {Path(sys.base_prefix).resolve(), Path(sys.prefix), Path(sys.prefix).resolve()}:
         if not str(prefix).startswith(("/usr/", "/etc/")):
             args += ["--ro-bind", str(prefix), str(prefix)]
     return args
