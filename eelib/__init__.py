@@ -9,7 +9,8 @@ network's rows of it), ``frontiers`` (frontiers and gaps on a FLOPs grid), ``sta
 equivalence tests, verdicts), ``claims`` (the paper's claims and their verdicts), ``robustness``
 (the robustness cube), ``report`` (the referee's report, ``python -m eelib report``), ``paper``
 (the paper's and poster's figures, quoted), ``plots``, ``checks`` (answer checks for the
-exercises), ``grading`` (the graded cells and their points), ``widgets`` (the explorer of chapter
+exercises), ``exports`` (a hidden test's answers as plain data, for the grader), ``grading`` (the
+graded cells and their points), ``widgets`` (the explorer of chapter
 6), ``latency`` (measured time per exit), ``structured`` (channel pruning with Torch-Pruning).
 """
 
@@ -23,6 +24,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submodules=[
         "checks",
         "claims",
+        "exports",
         "frontiers",
         "grading",
         "paper",

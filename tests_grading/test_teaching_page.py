@@ -51,3 +51,10 @@ def test_every_command_on_the_teaching_page_runs_from_a_fresh_clone(tmp_path):
     assert list(scores["student"]) == ["ada"] and scores["status"].iloc[0] == "graded", scores
     nbgrader = clone / "_build" / "grading" / "nbgrader"
     assert (nbgrader / "submitted" / "ada").is_dir() and not (nbgrader / "release").exists()
+    # feedback holds only what a student may see: the report, the released eelib, their answers
+    feedback = nbgrader / "feedback" / "ada" / "01_data_and_flops"
+    top = {p.name for p in feedback.iterdir()}
+    assert top == {"01_data_and_flops.html", "eelib", ".eelib-exports"}, top
+    report = (feedback / "01_data_and_flops.html").read_text()
+    for secret in ("course_grader", "grader_reference", "BEGIN HIDDEN TESTS", "exports.save"):
+        assert secret not in report, secret
