@@ -2,8 +2,9 @@
 
 Each chapter is one assignment: `make grading` writes notebooks/<chapter>.ipynb, with its hidden
 tests, to _build/grading/nbgrader/source/<chapter>/ and runs `nbgrader generate_assignment`. The
-same notebooks carry otter-grader's markup (raw cells tagged "otter"); the first preprocessor
-removes those cells, so nbgrader's student version never shows them.
+graded copy carries otter-grader's markup too (raw cells tagged "otter", written by make
+grading); the first preprocessor removes those cells, so nbgrader's student version never shows
+them.
 
 Autograding (grading/course_grader.py says why): a submission's duplicated or pasted cells are
 repaired, it runs in the sandboxed kernel (grading/sandbox.py), its hidden tests only write its

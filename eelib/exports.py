@@ -60,8 +60,9 @@ def plain(value, name: str = "the answer"):
         name: what it is, for the refusal's message.
 
     Returns:
-        Python numbers, strings, None, lists, dicts with string keys, plain CPU tensors, or
-        ``{"__refused__": reason}`` in place of any part that cannot be written.
+        Python numbers, strings, None, lists, dicts (keys: numbers or strings, others by their
+        ``repr``), plain CPU tensors, or ``{"__refused__": reason}`` in place of any part that
+        cannot be written.
     """
     kind = type(value)
     if value is None or kind in (bool, str):

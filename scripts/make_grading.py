@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import json
 import os
 import re
@@ -94,23 +95,14 @@ def write_reference(out: Path) -> Path:
     return path
 
 
-def free_names(expressions) -> list[str]:
-    """The notebook names the expressions read, in order (not ``checks`` or ``exports``)."""
-    names: list[str] = []
-    for expression in expressions:
-        for node in ast.walk(ast.parse(expression, mode="eval")):
-            if isinstance(node, ast.Name) and node.id not in ("checks", "exports", *names):
-                names.append(node.id)
-    return names
-
-
 def hidden_cell(chapter: str, grade_id: str, points: float) -> dict:
     """The hidden test cell of ``grade_id``: it writes the answers (:data:`course_grader.TESTS`)
     with ``eelib.exports.save``, compares nothing and hands over (``eelib.exports.hand_over``
     raises, so a grader that takes the kernel's word scores it 0); nbgrader's and otter's markup
     around it."""
     test = registry()[grade_id]
-    names = ", ".join(free_names(test.exports.values()))
+    imports = "from eelib import checks, exports\n"  # what the cell binds itself
+    names = ", ".join(names_read(imports + "\n".join(test.exports.values())))
     written = "".join(f"        {k}={v},\n" for k, v in test.exports.items())
     source = (
         f'""" # BEGIN TEST CONFIG\npoints: {points:g}\nhidden: true\n"""  # END TEST CONFIG\n\n\n'
@@ -138,8 +130,8 @@ def is_check(cell: dict) -> bool:
     return cell["cell_type"] == "code" and meta.get("locked") and not meta.get("grade")
 
 
-def check_names(code: str) -> list[str]:
-    """The notebook names a visible check reads (its test function's parameters), in order."""
+def names_read(code: str) -> list[str]:
+    """The notebook names ``code`` reads without binding them (a test function's parameters)."""
     tree = ast.parse(code)
     bound = set()
     for node in ast.walk(tree):
@@ -162,7 +154,7 @@ def check_names(code: str) -> list[str]:
 
 def otter_test(grade_id: str, code: str, config: str) -> str:
     """``code`` as otter's test: its TEST CONFIG, one function of the names it reads, one call."""
-    names = ", ".join(check_names(code))
+    names = ", ".join(names_read(code))
     signature = f"def test_{grade_id}({names}):"
     call = f"test_{grade_id}({names})"
     if len(signature) > 88:
@@ -245,16 +237,23 @@ def graded_cells(chapter: str, cells: list[dict], reads_results: bool = False) -
     return out
 
 
+@functools.cache
 def registry() -> dict:
-    """The grader's :data:`TESTS` (grading/course_grader.py)."""
+    """The grader's :data:`TESTS` (grading/course_grader.py), loaded once."""
     return runpy.run_path(str(GRADER))["TESTS"]
+
+
+def graded_form(nb: Path) -> dict:
+    """The course notebook ``nb`` with both graders' markup written in (:func:`graded_cells`)."""
+    text = nb.read_text()
+    notebook = json.loads(text)
+    notebook["cells"] = graded_cells(nb.stem, notebook["cells"], bool(READS_RESULTS.search(text)))
+    return notebook
 
 
 def graded_copy(nb: Path, folder: Path) -> Path:
     """``nb`` copied into ``folder``: both graders' markup written in, ``GRADED_PARAMETERS`` set."""
-    notebook = json.loads(nb.read_text())
-    reads = bool(READS_RESULTS.search(nb.read_text()))
-    notebook["cells"] = graded_cells(nb.stem, notebook["cells"], reads)
+    notebook = graded_form(nb)
     for cell in notebook["cells"]:
         if "parameters" not in cell["metadata"].get("tags", []):
             continue

@@ -155,14 +155,10 @@ BOUNDARY = re.compile(r"# (BEGIN|END) (QUESTION|SOLUTION|TESTS)\b")
 
 def graded_form(path):
     """The cells ``make grading`` writes for a chapter: both graders' markup in."""
-    reads = bool(make_grading.READS_RESULTS.search(path.read_text()))
-    return make_grading.graded_cells(path.stem, cells(path), reads)
+    return make_grading.graded_form(path)["cells"]
 
 
-def registry() -> dict:
-    import runpy
-
-    return runpy.run_path(str(ROOT / "grading" / "course_grader.py"))["TESTS"]
+registry = make_grading.registry  # the grader's TESTS
 
 
 def test_every_hidden_test_of_the_registry_belongs_to_one_exercise():

@@ -184,9 +184,6 @@ def grade_otter(chapter: str, timings: list) -> dict:
         assert done.returncode == 0, done.stdout + done.stderr
         row = pd.read_csv(work / "scores.csv", keep_default_na=False).iloc[0]
         scores["status"][kind] = row["status"]
-        scores.setdefault("reasons", {})[kind] = {
-            q: row[f"{q} reasons"] for q in hidden_points(chapter)
-        }
         scores[kind] = {
             q: (float(row[q]), sum(tests.values())) for q, tests in hidden_points(chapter).items()
         }
@@ -212,7 +209,6 @@ def graded():
     assert (OUT / "nbgrader" / "release").is_dir(), "run `make grading` first"
     before = grader_files()
     done: dict = {}
-
     timings: list = []
 
     def grade(chapter: str) -> dict:
