@@ -8,6 +8,9 @@ function reads the results table of :mod:`eelib.results`; none needs torch.
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -286,7 +289,7 @@ def _flops_to_reach(curve: pd.DataFrame, levels, choose: str = "test") -> np.nda
     return np.where(index < len(flops), flops[np.minimum(index, len(flops) - 1)], np.nan)
 
 
-def flops_savings(
+def flops_saving_per_seed(
     results: pd.DataFrame, points: int = 50, choose: str = "test", floor=None
 ) -> pd.DataFrame:
     """FLOPs all at once saves over ordered at equal accuracy, per seed (the paper's "up to 15 %").
@@ -315,17 +318,17 @@ def flops_savings(
 def flops_saving(
     results: pd.DataFrame, points: int = 50, confidence: float = 0.95, choose: str = "test"
 ) -> pd.DataFrame:
-    """:func:`flops_savings` with a mean and ``confidence`` interval over seeds per level.
+    """:func:`flops_saving_per_seed` with a mean and ``confidence`` interval over seeds per level.
 
     Columns: ``sparsity``, ``accuracy`` (the level, a fraction), ``mean``, ``low``, ``high``
     (saving, a fraction), ``seeds``. To keep collapsed networks out, pass
     ``select(results, exclude_collapsed=True)``.
     """
-    savings = flops_savings(results, points, choose)
+    savings = flops_saving_per_seed(results, points, choose)
     return interval_table(savings, ["sparsity", "accuracy"], "saving", confidence)
 
 
-def exit_accuracies(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def exit_accuracy_table(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Accuracy of each exit with every sample forced out there: mean and interval over seeds.
 
     Columns: ``strategy``, ``sparsity``, ``exit`` (1..K), ``mean``, ``low``, ``high`` (fractions),
@@ -338,7 +341,7 @@ def exit_accuracies(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     return interval_table(long, ["strategy", "sparsity", "exit"], "accuracy", confidence)
 
 
-def part_sparsities(results: pd.DataFrame) -> pd.DataFrame:
+def part_sparsity_table(results: pd.DataFrame) -> pd.DataFrame:
     """Mean sparsity (fraction) of each part over seeds: rows (strategy, sparsity), one column per
     part (``stage k``, ``exit k``, ``final``) in network order."""
     names = parts(results)
@@ -389,3 +392,25 @@ def on_targets(results: pd.DataFrame, targets: list[float], seeds=None) -> pd.Da
 def per_seed(frame: pd.DataFrame, column: str) -> pd.Series:
     """Mean over budgets (or levels) per (seed, sparsity), then over sparsities per seed."""
     return frame.groupby(["seed", "sparsity"])[column].mean().groupby("seed").mean()
+
+
+def _old_name(function, old: str):
+    """``function`` under the name it had before (issue 33), warning once per call site."""
+
+    @functools.wraps(function)
+    def renamed(*args, **kwargs):
+        warnings.warn(
+            f"eelib.frontiers.{old} is now {function.__name__}; the old name will be removed",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return function(*args, **kwargs)
+
+    renamed.__name__ = renamed.__qualname__ = old
+    renamed.__doc__ = f"Deprecated: the old name of :func:`{function.__name__}`."
+    return renamed
+
+
+flops_savings = _old_name(flops_saving_per_seed, "flops_savings")
+exit_accuracies = _old_name(exit_accuracy_table, "exit_accuracies")
+part_sparsities = _old_name(part_sparsity_table, "part_sparsities")

@@ -300,7 +300,7 @@ def plot_exit_accuracies(exits: pd.DataFrame, sparsity: float, quoted: dict | No
     """Accuracy of each exit (every sample forced out there) for both strategies at one sparsity.
 
     Args:
-        exits: :func:`eelib.frontiers.exit_accuracies` output.
+        exits: :func:`eelib.frontiers.exit_accuracy_table` output.
         sparsity: the target sparsity to show.
         quoted: optional ``{strategy: [accuracy % per exit]}`` figures quoted from the paper,
             drawn as hollow markers on a second x-axis scale (exit number).

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import paper
 from .claims import CLAIMS, HEADLINE, Analysis, collapse_by_target, saving_summary, verdicts
-from .frontiers import part_sparsities, targets
+from .frontiers import part_sparsity_table, targets
 from .results import exit_gaps, load_results, num_exits
 from .robustness import ABLATION_SEEDS, compare_protocol, cube, cube_summary, protocol_targets
 
@@ -267,7 +267,7 @@ def size_lines(results: pd.DataFrame, report: dict, shown: float) -> list[str]:
             f"resting on the targets {rests} (no collapsed layer), the largest single cell "
             f"{100 * saving['max']:.1f} %; the paper: up to about {paper.SAVING:.0f} %."
         )
-    part = part_sparsities(results)
+    part = part_sparsity_table(results)
     part.index = part.index.set_levels(part.index.levels[1].round(6), level=1)
     mine = part.loc[("all-at-once", round(shown, 6))]
     heads = mine[[f"exit {k}" for k in range(1, K)]]

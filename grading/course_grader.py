@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import eelib as E
+import eelib
 from eelib import data, exports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,13 +58,13 @@ def _answered(name: str, value) -> None:
 
 def _number(name: str, value, low: float, high: float, hint: str) -> float:
     """``value`` as a float in ``[low, high]`` (``check_number``), else AnswerError."""
-    E.checks.check_number(name, value, low, high, hint=hint, strict=True)
+    eelib.checks.check_number(name, value, low, high, hint=hint, strict=True)
     return float(value)
 
 
 def _close(name: str, value, want: float, tolerance: float, hint: str) -> None:
     """``value`` within ``tolerance`` of what the grader computed (``check_value``)."""
-    E.checks.check_value(name, value, want, hint=hint, tolerance=tolerance, strict=True)
+    eelib.checks.check_value(name, value, want, hint=hint, tolerance=tolerance, strict=True)
 
 
 def effective_weights(state: dict) -> dict[str, torch.Tensor]:
@@ -114,7 +114,7 @@ def rebuilt(state: dict, profile, name: str):
         AnswerError: ``state`` is not the profile's network (other layers or shapes).
     """
     weights = effective_weights(state)
-    network = E.build_model(profile, seed=SEED)
+    network = eelib.build_model(profile, seed=SEED)
     try:
         network.load_state_dict(weights, strict=True)
     except RuntimeError:
@@ -130,20 +130,20 @@ def rebuilt(state: dict, profile, name: str):
 def trained(state: dict, profile, name: str, test_set):
     """:func:`rebuilt`, and refused unless its final exit is well above chance on ``test_set``."""
     network = rebuilt(state, profile, name)
-    probs, labels = E.predict_all_exits(network, test_set)
-    if E.exit_accuracy(probs, labels)[-1].item() < TRAINED:
+    probs, labels = eelib.predict_all_exits(network, test_set)
+    if eelib.exit_accuracy(probs, labels)[-1].item() < TRAINED:
         raise AnswerError(f"{name} is not a trained network: run the chapter's cells in order.")
     return network, probs, labels
 
 
 def _final_accuracy(network, test_set) -> float:
-    probs, labels = E.predict_all_exits(network, test_set)
-    return E.exit_accuracy(probs, labels)[-1].item()
+    probs, labels = eelib.predict_all_exits(network, test_set)
+    return eelib.exit_accuracy(probs, labels)[-1].item()
 
 
 @functools.cache
 def _dataset(split: str):
-    return E.load_dataset(E.get_profile(PROFILE).dataset, split)
+    return eelib.load_dataset(eelib.get_profile(PROFILE).dataset, split)
 
 
 # ---------------------------------------------------------------- chapter 1
@@ -152,25 +152,29 @@ def _dataset(split: str):
 def conv2d_flops(answer: dict) -> None:
     """Exercise 1.1: square and rectangular convolutions, none of which may be run."""
     for settings in CONV_RUNS:
-        E.checks.check_conv2d_flops(exports.replay(answer), **settings, strict=True)
+        eelib.checks.check_conv2d_flops(exports.replay(answer), **settings, strict=True)
 
 
 def width_guess(guess) -> None:
     """Exercise 1.2: the FLOPs factor of doubled widths, within 0.3 of the grader's count."""
     guess = _number("width_guess", guess, 1, 16, "a factor, e.g. 2.0")
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     wide = profile.replace(widths=tuple(2 * w for w in profile.widths))
-    flops = [E.exit_costs(E.build_model(p, seed=SEED), SHAPE)[-1].item() for p in (profile, wide)]
-    E.checks.check_prediction("width_guess", guess, flops[1] / flops[0], 0.3, strict=True)
+    flops = [
+        eelib.exit_costs(eelib.build_model(p, seed=SEED), SHAPE)[-1].item() for p in (profile, wide)
+    ]
+    eelib.checks.check_prediction("width_guess", guess, flops[1] / flops[0], 0.3, strict=True)
 
 
 def narrow_saving(saving) -> None:
     """Exercise 1.3: the share of FLOPs saved by halving the widths."""
     hint = "the share saved is 1 − the narrow network's FLOPs ÷ the original's (a fraction)"
     saving = _number("narrow_saving", saving, 0, 1, hint)
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     half = profile.replace(widths=tuple(w // 2 for w in profile.widths))
-    flops = [E.exit_costs(E.build_model(p, seed=SEED), SHAPE)[-1].item() for p in (profile, half)]
+    flops = [
+        eelib.exit_costs(eelib.build_model(p, seed=SEED), SHAPE)[-1].item() for p in (profile, half)
+    ]
     _close("narrow_saving", saving, 1 - flops[1] / flops[0], 1e-6, hint)
 
 
@@ -178,13 +182,13 @@ def narrow_accuracy_drop(drop, model, narrow) -> None:
     """Exercise 1.3: the accuracy drop, measured on the student's own two trained networks."""
     hint = "the original's test accuracy − the narrow network's, a fraction (0.01 = 1 point)"
     drop = _number("narrow_accuracy_drop", drop, -0.5, 0.5, hint)
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     half = profile.replace(widths=tuple(w // 2 for w in profile.widths))
     test_set = _dataset("test")
     accuracies = []
     for name, network, p in (("model", model, profile), ("narrow", narrow, half)):
         rebuilt_network, probs, labels = trained(network, p, name, test_set)
-        accuracies.append(E.exit_accuracy(probs, labels)[-1].item())
+        accuracies.append(eelib.exit_accuracy(probs, labels)[-1].item())
     _close("narrow_accuracy_drop", drop, accuracies[0] - accuracies[1], 1e-6, hint)
 
 
@@ -194,7 +198,7 @@ def narrow_accuracy_drop(drop, model, narrow) -> None:
 def exit_rule(answer: dict) -> None:
     """Exercise 2.1: per-exit thresholds on 3 exits, then on 2 and 7 exits and 3 classes."""
     for settings in EXIT_RULE_RUNS:
-        E.checks.check_exit_rule(exports.replay(answer), **settings, strict=True)
+        eelib.checks.check_exit_rule(exports.replay(answer), **settings, strict=True)
 
 
 def _joint(model, profile):
@@ -205,21 +209,21 @@ def _joint(model, profile):
 def tau_zero(guess, model) -> None:
     """Exercise 2.2: accuracy at τ = 0 (exit 1's), measured on the student's trained network."""
     guess = _number("tau_zero_guess", guess, 5, 100, "an accuracy in percent (85.0)")
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     _, probs, labels = _joint(model, profile)
-    measured = 100 * E.exit_accuracy(probs, labels)[0].item()
-    E.checks.check_prediction("tau_zero_guess", guess, measured, 0.5, strict=True)
+    measured = 100 * eelib.exit_accuracy(probs, labels)[0].item()
+    eelib.checks.check_prediction("tau_zero_guess", guess, measured, 0.5, strict=True)
 
 
 def tau_1pt(tau, saving, model) -> None:
     """Exercise 2.3: the cheapest τ within 1 point of the final exit, and its saving."""
     tau = _number("tau_1pt", tau, 0, 1, "a threshold in [0, 1]")
     saving = _number("saving_1pt", saving, 0, 1, "a fraction (0.25 is 25 %)")
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     network, probs, labels = _joint(model, profile)
-    costs = E.exit_costs(network, SHAPE)
-    curve = E.tradeoff_curve(probs, labels, costs, np.linspace(0, 1, 101))
-    final = E.exit_accuracy(probs, labels)[-1].item()
+    costs = eelib.exit_costs(network, SHAPE)
+    curve = eelib.tradeoff_curve(probs, labels, costs, np.linspace(0, 1, 101))
+    final = eelib.exit_accuracy(probs, labels)[-1].item()
     cheapest = curve[curve["accuracy"] >= final - 0.01]["flops"].min()
     at_tau = curve.loc[(curve["threshold"] - tau).abs() < 1e-9, "flops"]
     hint = "of the τ within 1 point of the final exit, take the one with fewest FLOPs"
@@ -237,7 +241,7 @@ SPARSITY_3, SWEEP_3 = 0.8, (0.5, 0.7, 0.8, 0.9, 0.95)  # chapter 3's parameters
 def layerwise_mask(answer: dict) -> None:
     """Exercise 3.1: five layers, then 1-D weights, sparsity 1 and odd rounding."""
     for settings in MASK_RUNS:
-        E.checks.check_layerwise_mask(exports.replay(answer), **settings, strict=True)
+        eelib.checks.check_layerwise_mask(exports.replay(answer), **settings, strict=True)
 
 
 def _base(base, profile):
@@ -250,8 +254,8 @@ def final_sparsity(guess, base) -> None:
     """Exercise 3.2: the final classifier's sparsity under global pruning to 80 %."""
     hint = "a fraction between 0 and 1 (0.25 is 25 %), not a percentage"
     guess = _number("final_guess", guess, 0, 1, hint)
-    network, _ = _base(base, E.get_profile(PROFILE))
-    E.remove_masks(network)
+    network, _ = _base(base, eelib.get_profile(PROFILE))
+    eelib.remove_masks(network)
     layers = dict(network.named_prunable("base"))
     torch.nn.utils.prune.global_unstructured(
         [(m, "weight") for m in layers.values()],
@@ -260,14 +264,14 @@ def final_sparsity(guess, base) -> None:
     )
     final = [m for name, m in layers.items() if name.startswith("final")][-1]
     measured = (final.weight == 0).double().mean().item()
-    E.checks.check_prediction("final_guess", guess, measured, 0.15, strict=True)
+    eelib.checks.check_prediction("final_guess", guess, measured, 0.15, strict=True)
 
 
 def _one_shot(base_network, profile, train_set, test_set, epochs: int) -> float:
     network = copy.deepcopy(base_network)
-    E.remove_masks(network)
-    E.global_magnitude_prune(network, SWEEP_3[-1], scope="base")
-    E.train(
+    eelib.remove_masks(network)
+    eelib.global_magnitude_prune(network, SWEEP_3[-1], scope="base")
+    eelib.train(
         network,
         train_set,
         epochs,
@@ -287,7 +291,7 @@ def budget(one_shot_long, base, epochs: int = len(SWEEP_3)) -> None:
     """
     hint = "a test accuracy as a fraction (0.85), not a percentage"
     answer = _number("one_shot_long", one_shot_long, 0.1, 1, hint)
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     network, test_set = _base(base, profile)
     train_set = _dataset("train")
     want = _one_shot(network, profile, train_set, test_set, epochs)
@@ -307,10 +311,10 @@ def budget(one_shot_long, base, epochs: int = len(SWEEP_3)) -> None:
 def heads_epoch(guess) -> None:
     """Exercise 4.1: a heads-only epoch in joint-epoch equivalents (the paper's head design)."""
     guess = _number("heads_epoch_guess", guess, 0, 1, "a fraction of one joint epoch")
-    profile = E.get_profile(PROFILE)
-    chosen = E.build_model(profile.replace(head_pool=4, final_pool=1), seed=SEED)
-    measured = E.training_flops(chosen, SHAPE, "exits") / E.training_flops(chosen, SHAPE)
-    E.checks.check_prediction("heads_epoch_guess", guess, measured, 0.05, strict=True)
+    profile = eelib.get_profile(PROFILE)
+    chosen = eelib.build_model(profile.replace(head_pool=4, final_pool=1), seed=SEED)
+    measured = eelib.training_flops(chosen, SHAPE, "exits") / eelib.training_flops(chosen, SHAPE)
+    eelib.checks.check_prediction("heads_epoch_guess", guess, measured, 0.05, strict=True)
 
 
 def collapse(collapsed, dense) -> None:
@@ -318,14 +322,14 @@ def collapse(collapsed, dense) -> None:
     _answered("collapsed", collapsed)
     if not isinstance(collapsed, dict) or set(collapsed) != {0.98, 0.99}:  # written as floats
         raise AnswerError("collapsed: a dict with the keys 0.98 and 0.99 (fractions).")
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     network, _, _ = trained(dense, profile, "dense", _dataset("test"))
-    E.remove_masks(network)
+    eelib.remove_masks(network)
     want = {}
     for target in (0.98, 0.99):
         pruned = copy.deepcopy(network)
-        E.global_magnitude_prune(pruned, target, scope="all")
-        parts = E.part_sparsity(pruned)
+        eelib.global_magnitude_prune(pruned, target, scope="all")
+        parts = eelib.part_sparsity(pruned)
         want[target] = list(parts.index[parts == 1.0])
     got = {k: list(v) for k, v in collapsed.items()}
     if got != want:
@@ -341,21 +345,21 @@ def collapse(collapsed, dense) -> None:
 @functools.cache
 def results():
     """The committed full-profile results, from the repository (never a student's copy)."""
-    return E.load_results(RESULTS)
+    return eelib.load_results(RESULTS)
 
 
 def verdict_80(answer) -> None:
     """Exercise 5.1: the verdicts of the six claims at 80 % confidence, the headline otherwise."""
-    want = E.claims.verdicts(results(), confidence=0.8)
+    want = eelib.claims.verdicts(results(), confidence=0.8)
     hint = "claims.verdicts with confidence=0.8 (a fraction), nothing else changed"
-    E.checks.check_value("verdict_80", _table(answer), want, hint=hint, strict=True)
+    eelib.checks.check_value("verdict_80", _table(answer), want, hint=hint, strict=True)
 
 
 def lead(lead_mflops, lead_points) -> None:
     """Exercise 5.2: the largest lead at the highest sparsity, its budget in MFLOPs."""
     mflops = _number("lead_mflops", lead_mflops, 0.01, 1000, "a budget in MFLOPs: FLOPs ÷ 1e6")
     points = _number("lead_points", lead_points, -100, 100, "a gap in accuracy points")
-    gap = E.frontiers.gap_by_budget(E.claims.HEADLINE.rows(results()))  # chapter 5's gap
+    gap = eelib.frontiers.gap_by_budget(eelib.claims.HEADLINE.rows(results()))  # chapter 5's gap
     top = gap[gap["sparsity"] == gap["sparsity"].max()]
     row = top.loc[top["mean"].idxmax()]
     hint = "take the highest sparsity's rows of gap and the budget with the largest mean"
@@ -365,8 +369,8 @@ def lead(lead_mflops, lead_points) -> None:
 
 def _top_runs():
     table = results()
-    top = E.widgets.runs(table)["sparsity"].max()
-    return {s: E.widgets.select_run(table, s, top, SEED) for s in ("all-at-once", "ordered")}
+    top = eelib.widgets.runs(table)["sparsity"].max()
+    return {s: eelib.widgets.select_run(table, s, top, SEED) for s in ("all-at-once", "ordered")}
 
 
 def biggest_gap(tau, gap) -> None:
@@ -384,8 +388,8 @@ def equal_flops(gap) -> None:
     """Exercise 6.2: all at once's best accuracy within ordered's mean FLOPs at τ = 0.9."""
     gap = _number("gap_at_equal_flops", gap, -100, 100, "a gap in accuracy points")
     runs = _top_runs()
-    point = E.widgets.operating_point(runs["ordered"], 0.9)
-    best = E.best_accuracy_within(runs["all-at-once"], [1e6 * point["mflops"]])[0]
+    point = eelib.widgets.operating_point(runs["ordered"], 0.9)
+    best = eelib.best_accuracy_within(runs["all-at-once"], [1e6 * point["mflops"]])[0]
     hint = "the best all-at-once accuracy for at most ordered's mean FLOPs at τ = 0.9"
     _close("gap_at_equal_flops", gap, 100 * (best - point["accuracy"]), 1e-6, hint)
 
@@ -415,7 +419,7 @@ def speedup(guess, latency) -> None:
     # close: within 0.5, or nearer the measured speed-up than the FLOPs ratio (the lesson), so
     # that a timing on a loaded machine does not fail a good guess, and the FLOPs ratio fails
     tolerance = max(0.5, abs(measured - counted) / 2)
-    E.checks.check_prediction("speedup_guess", guess, measured, tolerance, strict=True)
+    eelib.checks.check_prediction("speedup_guess", guess, measured, tolerance, strict=True)
 
 
 def threads(threads_more, speedup_1, speedup_batch, latency_more_1, latency_more_batch, latency):
@@ -458,7 +462,7 @@ def heldout():
     with np.load(HELDOUT) as npz:
         images, labels = torch.from_numpy(npz["images"]), torch.from_numpy(npz["labels"])
     mean, std = data.NORMALISATION["fashion-mnist"]
-    return E.ImageDataset(images, labels, data.FASHION_MNIST_CLASSES, mean, std, "held out")
+    return eelib.ImageDataset(images, labels, data.FASHION_MNIST_CLASSES, mean, std, "held out")
 
 
 MIN_SPARSITY = 0.01  # an answer prunes at least 1 % of the weights: the untouched network earns 0
@@ -473,9 +477,9 @@ def capstone_bars(profile) -> dict:
     digits (MFLOPs); accuracy bar: 1 point below its final exit's accuracy on the grader's
     held-out images (:func:`heldout`), rounded down to a half point (%).
     """
-    train_set, _ = E.validation_split(_dataset("train"), profile.val_size, seed=SEED)
-    given = E.build_model(profile, seed=SEED)
-    E.train(
+    train_set, _ = eelib.validation_split(_dataset("train"), profile.val_size, seed=SEED)
+    given = eelib.build_model(profile, seed=SEED)
+    eelib.train(
         given,
         train_set,
         profile.train_epochs,
@@ -486,9 +490,9 @@ def capstone_bars(profile) -> dict:
         progress=False,
         threads=1,  # as chapter 8 trains it: the same network for any core count
     )
-    probs, labels = E.predict_all_exits(given, heldout())
-    accuracy = 100 * E.exit_accuracy(probs, labels)[-1].item()
-    full = E.exit_costs(given, SHAPE)[-1].item() / 1e6
+    probs, labels = eelib.predict_all_exits(given, heldout())
+    accuracy = 100 * eelib.exit_accuracy(probs, labels)[-1].item()
+    full = eelib.exit_costs(given, SHAPE)[-1].item() / 1e6
     return {
         "profile": profile.name,
         "seed": SEED,
@@ -505,7 +509,7 @@ def capstone_point(final_model: dict, final_threshold) -> tuple[float, float, di
             match the weights; fewer than 1 % of the weights pruned (the given network untouched).
     """
     bars = json.loads(REFERENCE.read_text())
-    profile = E.get_profile(PROFILE)
+    profile = eelib.get_profile(PROFILE)
     if bars["profile"] != profile.name:
         raise RuntimeError(f"{REFERENCE} holds profile {bars['profile']!r}: rerun make grading")
     key = (exports.digest(sorted(final_model.items()) if isinstance(final_model, dict) else
@@ -529,7 +533,7 @@ def _capstone_point(final_model, final_threshold, profile) -> tuple[float, float
             "capstone: final_model is not pruned (fewer than 1 % of its weights are zero): the "
             "given network untouched earns no points. Prune a copy of it."
         )
-    return E.checks.measure_operating_point(network, tau, heldout())
+    return eelib.checks.measure_operating_point(network, tau, heldout())
 
 
 def capstone(final_model, final_threshold, part: str, tier: float = 1.0) -> None:
@@ -692,7 +696,7 @@ def grade(grade_id: str, folder: str | Path) -> str | None:
         )
     try:
         test.check(**{k: _decoded(v) for k, v in written.items()}, **test.settings)
-    except (AnswerError, E.checks.AnswerError) as error:
+    except (AnswerError, eelib.checks.AnswerError) as error:
         return str(error)
     except Exception as error:  # the answer's data broke the check: still a verdict, not a crash
         return f"{grade_id}: the grader could not use the answer ({type(error).__name__}: {error})"

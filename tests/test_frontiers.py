@@ -95,9 +95,9 @@ def test_gap_bands_saving_exits_parts_and_collapse():
     # all at once reaches every accuracy with 80 % of the FLOPs: a 20 % saving
     cheaper = frontiers.flops_saving(_results(0.0, flops_scale=0.8, noise=0.0), points=5)
     assert cheaper["mean"].tolist() == pytest.approx([0.2] * 5)
-    exits = frontiers.exit_accuracies(results).set_index(["strategy", "exit"])
+    exits = frontiers.exit_accuracy_table(results).set_index(["strategy", "exit"])
     assert exits.loc[("all-at-once", 1), "mean"] == pytest.approx(0.65)
-    parts = frontiers.part_sparsities(results)
+    parts = frontiers.part_sparsity_table(results)
     assert list(parts.columns) == ["stage 1", "final"]
     collapsed = eelib.results.collapsed_layers(results)
     assert collapsed[["strategy", "seed", "layers"]].values.tolist() == [["ordered", 0, ["exit 1"]]]
@@ -294,3 +294,12 @@ def test_a_protocol_run_at_fewer_targets_or_seeds_is_read_against_the_same_ones(
     assert set(fewer["seeds"]) == {"0, 1"} and set(fewer["targets"]) == {"50%, 90%"}
     with pytest.raises(ValueError, match="share none ≤ 95 %"):
         robustness.compare_protocol(results, _at_targets({0.98: 2.0}))
+
+
+def test_the_old_table_names_still_work_and_say_their_new_name():
+    results = _results(0.0, noise=0.0)
+    with pytest.warns(DeprecationWarning, match="exit_accuracy_table"):
+        old = frontiers.exit_accuracies(results)
+    pd.testing.assert_frame_equal(old, frontiers.exit_accuracy_table(results))
+    with pytest.warns(DeprecationWarning, match="part_sparsity_table"):
+        frontiers.part_sparsities(results)
