@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from eelib import build_model
-from eelib.experiment import cpu_model
+from eelib.provenance import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from eelib.experiment import cpu_model
+from eelib.provenance import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = """

@@ -84,11 +84,11 @@ def measure_recipes(precision: str, data: ImageDataset, device: str, repeats: in
     weighs on all of them alike)."""
     model = build_model("paper", seed=0, in_channels=3)
     fit = dict(batch_size=128, progress=False, precision=precision, device=device)
-    train(model, data, 1, "all", **fit)  # warm-up
+    train(model, data, 1, scope="all", **fit)  # warm-up
     best = dict.fromkeys(RECIPES, 0.0)
     for _ in range(repeats):
         for phase, recipe in RECIPES.items():
-            work = lambda: train(model, data, 1, "all", **fit, **recipe)  # noqa: E731
+            work = lambda: train(model, data, 1, scope="all", **fit, **recipe)  # noqa: E731
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             best[phase] = max(best[phase], rate(work, len(data)))
@@ -109,14 +109,18 @@ def measure(profile: str, precision: str, data: ImageDataset) -> list[dict]:
     fit = dict(batch_size=128, progress=False, precision=precision)
     n = len(data)
     phases = {
-        "joint (all)": lambda: train(model, data, 1, "all", **fit),
-        "base network": lambda: train(model, data, 1, "base", **fit),
-        "exit heads, cached inputs (first epoch)": lambda: train(model, data, 1, "exits", **fit),
-        "exit heads, cached inputs (5 epochs)": lambda: train(model, data, 5, "exits", **fit),
-        "exit heads, no cache": lambda: train(model, data, 1, "exits", cache_features=False, **fit),
+        "joint (all)": lambda: train(model, data, 1, scope="all", **fit),
+        "base network": lambda: train(model, data, 1, scope="base", **fit),
+        "exit heads, cached inputs (first epoch)": lambda: train(
+            model, data, 1, scope="exits", **fit
+        ),
+        "exit heads, cached inputs (5 epochs)": lambda: train(model, data, 5, scope="exits", **fit),
+        "exit heads, no cache": lambda: train(
+            model, data, 1, scope="exits", cache_features=False, **fit
+        ),
         "evaluation (float32)": lambda: predict_all_exits(model, data),
     }
-    train(model, data, 1, "all", **fit)  # warm-up
+    train(model, data, 1, scope="all", **fit)  # warm-up
     rows = []
     for phase, work in phases.items():
         count = 5 * n if "5 epochs" in phase else n

@@ -1,17 +1,20 @@
 """eelib — helpers for the course "Pruning Early-Exit Networks" (Görmez & Koyuncu, 2022, arXiv:2207.03644).
 
-One concept per module: ``data``, ``models``, ``memory_format`` (channels-last blocks and masked
-weights, below training and evaluation), ``training``, ``pruning`` (masks, schedules and the
-paper's two strategies), ``costs`` (FLOPs), ``early_exit`` (exit rules and curves), ``profiles``
-(settings and :func:`build_model`), ``experiment`` (the protocol), ``cluster`` (its pieces on Dask
-workers), ``checkpoints`` (resuming a run), ``results`` (the results table), ``evaluation`` (one
-network's rows of it), ``frontiers`` (frontiers and gaps on a FLOPs grid), ``stats`` (intervals,
-equivalence tests, verdicts), ``claims`` (the paper's claims and their verdicts), ``robustness``
-(the robustness cube), ``report`` (the referee's report, ``python -m eelib report``), ``paper``
-(the paper's and poster's figures, quoted), ``plots``, ``checks`` (answer checks for the
-exercises), ``exports`` (a hidden test's answers as plain data, for the grader), ``grading`` (the
-graded cells and their points), ``widgets`` (the explorer of chapter
-6), ``latency`` (measured time per exit), ``structured`` (channel pruning with Torch-Pruning).
+One concept per module: ``data``, ``models``, ``arguments`` (checks of arguments and settings),
+``memory_format`` (channels-last blocks and masked weights, below training and evaluation),
+``training``, ``pruning`` (masks, schedules and the paper's two strategies), ``costs`` (FLOPs, and
+both strategies' matched training compute), ``early_exit`` (exit rules and curves), ``profiles``
+(settings and :func:`build_model`), ``devices`` (the device a run trains on), ``experiment``
+(the protocol), ``cluster`` (its pieces on Dask
+workers), ``checkpoints`` (resuming a run), ``provenance`` (the versions, machine and metadata of a
+run), ``results`` (the results table), ``evaluation`` (one network's rows of it), ``frontiers``
+(frontiers and gaps on a FLOPs grid), ``stats`` (intervals, equivalence tests, verdicts),
+``claims`` (the paper's claims and their verdicts), ``robustness`` (the robustness cube),
+``report`` (the referee's report, ``python -m eelib report``), ``paper`` (the paper's and poster's
+figures, quoted), ``plots``, ``checks`` (answer checks for the exercises), ``exports`` (a hidden
+test's answers as plain data, for the grader), ``grading`` (the graded cells and their points),
+``widgets`` (the explorer of chapter 6), ``latency`` (measured time per exit), ``structured``
+(channel pruning with Torch-Pruning).
 """
 
 import lazy_loader
@@ -29,6 +32,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "grading",
         "paper",
         "plots",
+        "provenance",
         "report",
         "results",
         "robustness",

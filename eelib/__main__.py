@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from .data import DATASETS
+from .devices import check_device
 from .experiment import run_experiment
-from .profiles import PROFILES, Profile, check_device, parse_setting
+from .profiles import PROFILES, Profile, parse_setting
 from .results import load_results, summarise
 from .training import PRECISIONS
 
@@ -46,8 +47,24 @@ def _settings(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "report":
+        return _report(args)
+    return _reproduce(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line's parser: ``reproduce`` and ``report``, each with its options."""
     parser = argparse.ArgumentParser(prog="python -m eelib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_reproduce(commands)
+    _add_report(commands)
+    return parser
+
+
+def _add_reproduce(commands) -> None:
+    """The ``reproduce`` subcommand and its options."""
     rep = commands.add_parser(
         "reproduce", help="train, prune both ways, sweep thresholds; save and summarise"
     )
@@ -107,27 +124,31 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f for f in Profile.__dataclass_fields__ if f not in ("name", "description")),
     )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    out = commands.add_parser(
+
+
+def _add_report(commands) -> None:
+    """The ``report`` subcommand and its options."""
+    report = commands.add_parser(
         "report", help="the claims, their verdicts and the robustness cube of a results file"
     )
-    out.add_argument("results", help="a CSV that `python -m eelib reproduce` wrote")
-    out.add_argument(
+    report.add_argument("results", help="a CSV that `python -m eelib reproduce` wrote")
+    report.add_argument(
         "--protocol",
         action="append",
         default=[],
         metavar="LABEL=FILE",
         help="a protocol variant's results, read beside the headline run (repeatable)",
     )
-    out.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
-    out.add_argument(
+    report.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    report.add_argument(
         "--headline-only",
         action="store_true",
         help="read each file under the headline analysis only (seconds, not a minute)",
     )
-    args = parser.parse_args(argv)
-    if args.command == "report":
-        return _report(args)
 
+
+def _reproduce(args) -> int:
+    """``python -m eelib reproduce``: run the study, save it and print its summary."""
     warnings.formatwarning = _one_line_warning  # e.g. an unreadable checkpoint piece, recomputed
     try:
         settings = _settings(args)

@@ -3,30 +3,44 @@
 A piece is a trained or pruned network (pruning masks included), the seconds it took and, for a
 recorded network, its rows of the results table. Pieces live under a hash of every setting that
 changes a run's numbers, so a changed setting never reuses an old piece (README, "Profiles").
+:class:`Pieces` does each piece of a run, or restores it, and keeps the recorded rows.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import torch
 from torch.nn.utils import prune
+from tqdm.auto import tqdm
 
 from .memory_format import refresh_masked_weights
 from .models import PRUNABLE_TYPES, EarlyExitNetwork
-from .profiles import Profile
+from .profiles import ARCHITECTURE_SETTINGS, Profile
 
 
 def config_hash(config: Profile, device: torch.device) -> str:
-    """A short hash of everything that changes a run's numbers (seeds, name and description aside)."""
+    """A short hash of everything that changes a run's numbers (seeds, name and description aside).
+
+    A network setting that the architecture does not read (``pool_after`` for a ResNet,
+    ``exit_after`` for the CNN…, see :data:`eelib.profiles.ARCHITECTURE_SETTINGS`) counts at its
+    default, so setting it changes no hash: it changes no network.
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    read = set(ARCHITECTURE_SETTINGS.get(config.architecture, defaults))
+    unread = {name for names in ARCHITECTURE_SETTINGS.values() for name in names} - read
     settings = {
-        k: v for k, v in config.to_dict().items() if k not in ("seeds", "name", "description")
+        k: defaults[k] if k in unread else v
+        for k, v in config.to_dict().items()
+        if k not in ("seeds", "name", "description")
     }
     settings["device"] = device.type
     text = json.dumps(settings, sort_keys=True, default=str)
@@ -103,3 +117,77 @@ def _load_state(model: EarlyExitNetwork, state: dict) -> None:
                 prune.identity(module, "weight")
     model.load_state_dict(state)
     refresh_masked_weights(model)  # weight = weight_orig × weight_mask of the loaded state
+
+
+class Pieces:
+    """Does each piece of a run — or restores it from the checkpoints — and keeps its rows.
+
+    A piece is one training or pruning step of a seed's run (``"joint"``, ``"base@0.8"``…,
+    :func:`eelib.run_experiment`); a recorded piece adds the finished network's rows of the
+    results table.
+
+    Args:
+        store: where finished pieces are kept (:class:`Checkpoints`; its folder may be None).
+        evaluate_model: the network → its rows of the results table (a ``pandas.DataFrame``,
+            :func:`eelib.evaluation.evaluate` with the run's data and thresholds).
+        total: pieces in the whole run, for the progress bar.
+        progress: show a progress bar over the pieces.
+        restore_only: every piece must be in ``store`` already (workers made them); a missing
+            one raises ValueError instead of being done here.
+
+    Attributes:
+        rows: the recorded pieces' rows, in the order they were done or restored.
+        seconds: compute time in seconds of every piece so far, as each measured it when done.
+        resumed: pieces restored from ``store``.
+    """
+
+    def __init__(
+        self,
+        store: Checkpoints,
+        evaluate_model,
+        total: int,
+        progress: bool,
+        restore_only: bool = False,
+    ):
+        self.store, self.evaluate, self.restore_only = store, evaluate_model, restore_only
+        self.rows, self.seconds, self.resumed = [], 0.0, 0
+        self.bar = tqdm(total=total, desc="pieces", disable=not progress)
+
+    def run(self, seed: int, name: str, model, work, record: str | None = None, target=0.0):
+        """Restore piece ``name`` into ``model``, or do ``work(model)`` and store it; return the
+        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``target``,
+        with the run-level columns ``work`` may return as a dict.
+
+        Raises:
+            ValueError: with ``restore_only``, the piece is not in the store.
+        """
+        done = self.store.load(seed, name, model)
+        if done is not None:
+            took, rows = done
+            self.resumed += 1
+        elif self.restore_only:
+            raise ValueError(
+                f"piece {name} of seed {seed} is not in {self.store.folder}, where the workers "
+                "were to leave it: give checkpoints a folder that they and this machine share"
+            )
+        else:
+            began = time.perf_counter()
+            extra = work(model)  # a dict of run-level columns, or what train returned
+            extra = extra if isinstance(extra, dict) else {}
+            rows = None
+            if record is not None:
+                rows = self.evaluate(model).assign(**extra)
+                rows.insert(0, "seed", seed)
+                rows.insert(0, "sparsity", target)
+                rows.insert(0, "strategy", record)
+            took = time.perf_counter() - began
+            self.store.save(seed, name, model, took, rows)
+        self.seconds += took
+        if rows is not None:
+            self.rows.append(rows)
+        self.bar.update()
+        return model
+
+    def close(self) -> None:
+        """Close the progress bar."""
+        self.bar.close()

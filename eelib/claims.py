@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import arguments
 from .frontiers import (
     CHOICES,
     EXTENTS,
@@ -43,14 +44,14 @@ from .frontiers import (
     HEADLINE_MAX_SPARSITY,
     PAIRINGS,
     dense_reference,
-    flops_savings,
+    flops_saving_per_seed,
     frontier_gaps,
     on_targets,
     per_seed,
     select,
     targets,
 )
-from .results import STRATEGIES, collapsed_layers, early_exits, exit_gaps, num_exits
+from .results import RUN, STRATEGIES, collapsed_layers, early_exits, exit_gaps, num_exits
 from .stats import corrected, decide, equivalence, interval, interval_table
 
 
@@ -114,16 +115,6 @@ CLAIMS = (
 NAMES = tuple(claim.name for claim in CLAIMS)
 
 
-def _choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} is one of {', '.join(map(str, allowed))}, got {value!r}")
-
-
-def _positive(name: str, value, unit: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} is a positive number of {unit}, got {value!r}")
-
-
 @dataclass(frozen=True)
 class Analysis:
     """Every choice an analysis of a results table makes; :data:`HEADLINE` is the one fixed before
@@ -171,19 +162,18 @@ class Analysis:
     flops_margin: float = 10.0
 
     def __post_init__(self):
-        if isinstance(self.points, bool) or not isinstance(self.points, int) or self.points < 2:
-            raise ValueError(f"points is a whole number ≥ 2, got {self.points!r}")
-        _choice("grid", self.grid, GRIDS)
-        _choice("choose", self.choose, CHOICES)
-        _choice("rising", self.rising, EXTENTS)
-        _choice("pairing", self.pairing, PAIRINGS)
+        arguments.integer(self.points, "points", 2)
+        arguments.choice(self.grid, "grid", GRIDS)
+        arguments.choice(self.choose, "choose", CHOICES)
+        arguments.choice(self.rising, "rising", EXTENTS)
+        arguments.choice(self.pairing, "pairing", PAIRINGS)
         if isinstance(self.confidence, bool) or not 0 < self.confidence < 1:
             raise ValueError(
                 f"confidence is a fraction in (0, 1), e.g. 0.95; got {self.confidence!r}"
             )
-        _positive("high_drop", self.high_drop, "accuracy points")
-        _positive("margin", self.margin, "accuracy points")
-        _positive("flops_margin", self.flops_margin, "percent")
+        arguments.number(self.high_drop, "high_drop (accuracy points)", above=True)
+        arguments.number(self.margin, "margin (accuracy points)", above=True)
+        arguments.number(self.flops_margin, "flops_margin (percent)", above=True)
         for name in ("targets", "seeds"):
             value = getattr(self, name)
             if value is not None:
@@ -211,16 +201,7 @@ class Analysis:
         return select(results, stress=stress, exclude_collapsed=self.exclude_collapsed)
 
 
-_READ = {
-    "strategy",
-    "sparsity",
-    "seed",
-    "threshold",
-    "accuracy",
-    "flops",
-    "val_flops",
-    "collapsed_layers",
-}
+_READ = {*RUN, "threshold", "accuracy", "flops", "val_flops", "collapsed_layers"}
 
 HEADLINE = Analysis()
 """The pre-registered headline analysis (the module's description; its source is chapter 5)."""
@@ -238,28 +219,24 @@ def regions(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.DataFram
     seed's dense final-exit accuracy − ``high_drop`` points, a fraction) and ``high`` (True
     where either frontier reaches the bar: claim B's high-accuracy region).
     """
-    rows = analysis.rows(results)
+    return _marked(analysis.rows(results), analysis, "covered")
+
+
+def _marked(rows: pd.DataFrame, analysis: Analysis, extent: str) -> pd.DataFrame:
+    """The budget grid ``extent`` (:func:`eelib.frontiers.budget_range`) of every pair of runs,
+    marked as in :func:`regions`; ``analysis.rising`` is claim A's (where frontiers still rise)."""
     gaps = frontier_gaps(
-        rows, analysis.points, analysis.grid, analysis.choose, "covered", analysis.pairing
+        rows, analysis.points, analysis.grid, analysis.choose, extent, analysis.pairing
     )
     bar = gaps["seed"].map(dense_reference(rows) - analysis.high_drop / 100)
     return gaps.assign(bar=bar, high=gaps[list(STRATEGIES)].max(axis=1) >= bar)
 
 
-def _rising(rows: pd.DataFrame, analysis: Analysis) -> pd.DataFrame:
-    """Claim A's budget grid (where the frontiers still rise), each budget marked ``high`` as in
-    :func:`regions`."""
-    gaps = frontier_gaps(
-        rows, analysis.points, analysis.grid, analysis.choose, analysis.rising, analysis.pairing
-    )
-    bar = gaps["seed"].map(dense_reference(rows) - analysis.high_drop / 100)
-    return gaps.assign(high=gaps[list(STRATEGIES)].max(axis=1) >= bar)
-
-
 def overlap(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.Series:
     """The share (fraction) of claim A's budgets that lie in claim B's high-accuracy region,
     per target sparsity (index) — 0 where the two claims read disjoint budgets."""
-    return _rising(analysis.rows(results), analysis).groupby("sparsity")["high"].mean()
+    rising = _marked(analysis.rows(results), analysis, analysis.rising)
+    return rising.groupby("sparsity")["high"].mean()
 
 
 def region_edges(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.DataFrame:
@@ -269,8 +246,8 @@ def region_edges(results: pd.DataFrame, analysis: Analysis = HEADLINE) -> pd.Dat
     top) and ``high_start`` (FLOPs where claim B's high-accuracy region starts, the mean over
     seeds of each seed's first budget there; NaN where no seed reaches the bar).
     """
-    rising = _rising(analysis.rows(results), analysis)
-    marked = regions(results, analysis)
+    rows = analysis.rows(results)
+    rising, marked = _marked(rows, analysis, analysis.rising), _marked(rows, analysis, "covered")
     start = marked[marked["high"]].groupby(["sparsity", "seed"])["budget"].min()
     edges = pd.DataFrame({"rising_end": rising.groupby("sparsity")["budget"].max()})
     edges["high_start"] = start.groupby("sparsity").mean()
@@ -298,16 +275,16 @@ def claim_values(
     """
     analysis = _analysis(analysis, changes)
     rows = analysis.rows(results)
-    a = _rising(rows, analysis)
+    a = _marked(rows, analysis, analysis.rising)
     if analysis.below_bar:
         a = a[~a["high"]]
-    marked = regions(results, analysis)
+    marked = _marked(rows, analysis, "covered")
     by = ["seed", "sparsity"]
     low = marked[~marked["high"]].groupby(by)["gap"].mean()
     high = marked[marked["high"]].groupby(by)["gap"].mean()
     contrast = (low - high).groupby("seed").mean()
     bar = dense_reference(rows) - analysis.high_drop / 100
-    saving = flops_savings(rows, analysis.points, analysis.choose, floor=bar)
+    saving = flops_saving_per_seed(rows, analysis.points, analysis.choose, floor=bar)
     saving = saving.dropna(subset=["saving"])
     K = num_exits(rows)
     forced = exit_gaps(rows)
@@ -426,10 +403,10 @@ def saving_summary(results: pd.DataFrame, analysis: Analysis | None = None, **ch
     paper: "up to 15 %").
 
     Only pairs of networks with no collapsed layer count. Per seed, the saving
-    (:func:`eelib.frontiers.flops_savings`) is averaged over the accuracy levels every run at a
-    target reaches, then over the targets; the summary is the mean over seeds with its interval
-    — a number fixed before looking, unlike the largest of many cells, reported beside it as
-    what it is.
+    (:func:`eelib.frontiers.flops_saving_per_seed`) is averaged over the accuracy levels every
+    run at a target reaches, then over the targets; the summary is the mean over seeds with its
+    interval — a number fixed before looking, unlike the largest of many cells, reported beside
+    it as what it is.
 
     Returns:
         ``mean``, ``low``, ``high`` (fractions: 0.15 = 15 % fewer FLOPs), ``seeds``,
@@ -439,8 +416,8 @@ def saving_summary(results: pd.DataFrame, analysis: Analysis | None = None, **ch
         numbers and 0 counts when no intact pair of networks is left.
     """
     analysis = _analysis(analysis, changes).replace(exclude_collapsed=True)
-    rows = analysis.rows(results)
-    savings = flops_savings(rows, analysis.points, analysis.choose).dropna(subset=["saving"])
+    savings = flops_saving_per_seed(analysis.rows(results), analysis.points, analysis.choose)
+    savings = savings.dropna(subset=["saving"])
     mean, low, high = interval(per_seed(savings, "saving"), analysis.confidence)
     cells = interval_table(savings, ["sparsity", "accuracy"], "saving", analysis.confidence)
     cells = cells.dropna(subset=["mean"])

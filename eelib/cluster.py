@@ -3,7 +3,7 @@
 :func:`eelib.run_experiment` cuts a run into independent (seed, strategy) tasks; with
 ``workers > 1`` or a ``scheduler`` they go to Dask (``distributed``), one task at a time per
 worker, each worker storing its finished pieces in the checkpoint folder the tasks share (see
-:mod:`eelib.checkpoints`). Dask was chosen over Ray (``results/README.md``, "The `paper`
+:mod:`eelib.checkpoints`; :func:`pieces_folder`, :func:`run_strategies`). Dask was chosen over Ray (``results/README.md``, "The `paper`
 profile", gives the commands for several GPUs and a SLURM cluster): its ``distributed`` package is pure Python (a few MB, no server binaries), runs the
 same code on a ``LocalCluster`` of processes and on a cluster, gives a task a GPU through worker
 resources (``--resources GPU=1``), starts on SLURM through ``dask-jobqueue`` or a scheduler file,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -173,3 +174,74 @@ def worker_device(device: str) -> str:
         return device
     number = re.search(r"(\d+)$", str(name))
     return f"cuda:{int(number.group(1)) % count}" if number else device
+
+
+@contextlib.contextmanager
+def pieces_folder(checkpoints: str | os.PathLike | None, shared: bool):
+    """The folder a run keeps its pieces in, absolute: workers may start in another folder.
+
+    Args:
+        checkpoints: the ``checkpoints`` folder given to :func:`eelib.run_experiment`, or None.
+        shared: workers do the pieces and hand them back through the folder.
+
+    Yields:
+        ``checkpoints`` as an absolute path (a ``str``); with None, a temporary folder (removed
+        on leaving) when ``shared``, else None: nothing is stored.
+    """
+    if checkpoints is not None or not shared:
+        yield None if checkpoints is None else os.path.abspath(checkpoints)
+        return
+    with tempfile.TemporaryDirectory(prefix="eelib-pieces-") as folder:
+        yield folder
+
+
+def run_strategies(
+    work: Callable,
+    config,
+    strategies: Sequence[str],
+    root,
+    device,
+    folder: str,
+    workers: int,
+    scheduler: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> list:
+    """Do every (seed, strategy) of a run on Dask workers (:func:`run_tasks`).
+
+    One task per strategy and seed, all of a strategy's seeds before the next strategy's (give
+    the one that trains longest first): ``work`` gets the tuple ``(config, root, False, device,
+    folder, threads, seed, strategy)`` — ``root`` absolute, ``False`` for ``download`` (the
+    caller downloaded the data already), ``device`` as a ``str``, ``threads`` each worker's
+    share of this process's torch threads on a local cluster of ``workers`` processes (None on
+    a ``scheduler``'s workers, which keep theirs) — and leaves its finished pieces in
+    ``folder``, where the caller then reads them all.
+
+    Args:
+        work: a module-level function of one task (see :func:`run_tasks`).
+        config: the run's validated settings (a :class:`eelib.profiles.Profile`; its ``seeds``).
+        strategies: the strategies' names.
+        root: the dataset folder (:func:`eelib.load_dataset`), or None.
+        device: the workers' device (``"cpu"``, ``"cuda"``…); a CUDA one asks for a worker
+            resource GPU per task (:func:`worker_device` picks it).
+        folder: the checkpoint folder every worker and the caller see
+            (:func:`pieces_folder`).
+        workers, scheduler, progress: as in :func:`run_tasks`.
+
+    Returns:
+        What ``work`` returned for each task, in the order above.
+
+    Raises:
+        ValueError: as :func:`run_tasks`.
+        Exception: the first error a task raised.
+    """
+    import torch
+
+    threads = None if scheduler is not None else max(1, torch.get_num_threads() // workers)
+    root = None if root is None else os.path.abspath(root)
+    tasks = [
+        (config, root, False, str(device), folder, threads, seed, name)
+        for name in strategies
+        for seed in config.seeds
+    ]
+    gpu = torch.device(device).type == "cuda"
+    return run_tasks(work, tasks, workers, scheduler, gpu=gpu, progress=progress)

@@ -5,12 +5,16 @@ as ``torch.utils.flop_counter.FlopCounterMode`` counts them (BatchNorm, ReLU and
 counted). A pruned layer's effective FLOPs are its dense FLOPs × its weight density (the fraction
 of weights its pruning mask keeps): the work a sparse kernel that skips zeros would do. Reaching exit k costs
 stages 1..k plus classifiers 1..k, because the earlier exit heads were evaluated too.
+
+Training compute is counted the same way, forward and backward passes (:func:`training_flops`),
+and matched between the two pruning strategies of a run (:func:`compute_budget`).
 """
 
 from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -18,7 +22,13 @@ from torch.utils.data import TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from .models import EarlyExitNetwork
+from .profiles import Profile
+from .results import STRATEGIES
 from .training import train
+
+COMPUTE_TOLERANCE = 0.10
+"""A strategy's training compute may differ from the other's by at most this fraction
+(:func:`compute_budget`)."""
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -189,3 +199,82 @@ def cached_heads_flops(
     """
     once = _counted(model, input_shape, "exits", 0, cache_features=True)
     return once, _counted(model, input_shape, "exits", 1, cache_features=True) - once
+
+
+def compute_budget(
+    config: Profile, model: EarlyExitNetwork, input_shape: tuple[int, ...], train_size: int
+) -> tuple[int, pd.DataFrame]:
+    """Training compute of each strategy up to each target, and the joint epochs that match them.
+
+    Per training sample, ``training_flops`` counts one step of each scope (forward + backward,
+    dense). Reaching the i-th target costs (with p = ``prune_steps``, F = ``finetune_epochs``):
+
+    - all at once: ``(joint_epochs + i·p·F) × FLOPs(all)`` — joint training, then i·p rounds;
+    - ordered: ``(train_epochs + i·p·F) × FLOPs(base) + (head_epochs + i·p·F) × FLOPs(exits)``
+      — the base network's training and i·p rounds, then the heads' training and as many rounds.
+
+    A heads-only epoch is counted two ways. *Uncached*: a forward pass through the base network
+    plus the heads' backward pass, what it costs without :func:`eelib.train`'s exact cache of the
+    heads' inputs. *Cached*, its real cost: the heads' inputs once per training call (one for
+    the heads' training, one per pruning round) plus the heads' own passes each epoch
+    (:func:`eelib.costs.cached_heads_flops`). ``heads_compute`` says which one the matching uses
+    (the headline: uncached); both are reported. With ``head_patience`` the heads' epochs are
+    counted at their most, ``head_epochs``. The dense reference is fine-tuned for as many epochs
+    as the whole all-at-once trajectory.
+
+    Args:
+        config: a validated profile; ``joint_epochs=None`` asks for the whole number of joint
+            epochs that makes the worst ratio of the two strategies' compute closest to 1.
+        model: the network (its FLOPs are counted on a copy).
+        input_shape: one image's shape ``(C, H, W)``.
+        train_size: training images per epoch.
+
+    Returns:
+        ``(joint_epochs, table)``; the table has one row per target: ``sparsity``,
+        ``all-at-once`` and ``ordered`` (training FLOPs, not MACs, in total, heads-only epochs
+        uncached) and ``ordered (cached)`` (at their real cost), the same in epoch-equivalents
+        (``…_epochs``: one epoch of joint training = 1), ``ratio`` and ``ratio (cached)`` (all
+        at once / ordered in each accounting).
+
+    Raises:
+        ValueError: the two differ by more than 10 % at some target in the accounting
+            ``heads_compute`` names; the message gives the ratios and says which epochs to change.
+    """
+    per = {scope: training_flops(model, input_shape, scope) for scope in ("all", "base", "exits")}
+    once, per_epoch = cached_heads_flops(model, input_shape)
+    p, F = config.prune_steps, config.finetune_epochs
+    head_epochs = config.head_epochs or config.train_epochs
+    rounds = np.arange(1, len(config.sparsities) + 1) * p
+    steps = rounds * F
+    base = (config.train_epochs + steps) * per["base"]
+    uncached = base + (head_epochs + steps) * per["exits"]
+    cached = base + (1 + rounds) * once + (head_epochs + steps) * per_epoch
+    ordered = cached if config.heads_compute == "cached" else uncached
+
+    def worst(joint_epochs: int) -> float:
+        return float(np.max(np.abs((joint_epochs + steps) * per["all"] / ordered - 1)))
+
+    joint_epochs = config.joint_epochs or min(
+        range(1, 2 * (config.train_epochs + head_epochs + steps[-1]) + 1), key=worst
+    )
+    table = pd.DataFrame(
+        {
+            "sparsity": config.sparsities,
+            "all-at-once": (joint_epochs + steps) * per["all"] * train_size,
+            "ordered": uncached * train_size,
+            "ordered (cached)": cached * train_size,
+        }
+    )
+    for strategy in (*STRATEGIES, "ordered (cached)"):
+        table[f"{strategy}_epochs"] = table[strategy] / (per["all"] * train_size)
+    table["ratio"] = table["all-at-once"] / table["ordered"]
+    table["ratio (cached)"] = table["all-at-once"] / table["ordered (cached)"]
+    if worst(joint_epochs) > COMPUTE_TOLERANCE:
+        ratios = table["ratio (cached)" if config.heads_compute == "cached" else "ratio"]
+        raise ValueError(
+            f"with {joint_epochs} joint epochs, all at once costs "
+            f"{', '.join(f'{r:.2f}' for r in ratios)} × the ordered strategy's training "
+            f"compute at the targets; they must agree within {100 * COMPUTE_TOLERANCE:.0f} %. Leave "
+            "joint_epochs unset to match it, or change train_epochs, head_epochs or prune_steps."
+        )
+    return joint_epochs, table

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from . import arguments
+
 DATASETS = ("fashion-mnist-mini", "fashion-mnist", "cifar10")
 AUGMENTATIONS = ("none", "crop-flip")
 """Training-image augmentations :func:`eelib.train` knows (see :func:`random_crop_flip`)."""
@@ -243,8 +245,7 @@ def random_crop_flip(
     n, c, h, w = images.shape
     if fill.numel() != c:
         raise ValueError(f"fill needs {c} values, one per channel, got {fill.numel()}")
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
+    arguments.integer(padding, "padding", 0)
     top = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     left = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     flip = torch.rand(n, generator=generator) < 0.5

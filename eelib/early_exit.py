@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from . import arguments
 from .frontiers import pareto_frontier  # noqa: F401 (its home is frontiers; importable here too)
 from .memory_format import channels_last
 from .models import EarlyExitNetwork
@@ -140,10 +141,7 @@ def patience_exit(probs: torch.Tensor, patience: int) -> torch.Tensor:
     Raises:
         ValueError: ``patience`` not a positive integer or ``probs`` not 3-dimensional.
     """
-    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
-        raise ValueError(
-            f"patience is how many consecutive exits must agree, a positive integer; got {patience!r}"
-        )
+    arguments.integer(patience, "patience (how many consecutive exits must agree)")
     _check_probs(probs)
     predictions = probs.argmax(dim=2)  # (K, N)
     run = torch.ones_like(predictions)  # how many exits up to k agree with exit k

@@ -3,164 +3,38 @@
 For each seed, one network is trained jointly (strategy 1's start and, fine-tuned, the dense
 reference) and one base network alone (strategy 2's start); each is pruned along one trajectory
 through every target sparsity, recorded on the way (Görmez & Koyuncu, 2022, §3–4; the book's
-chapter 5). Both strategies get matched training compute; finished pieces can be kept to resume.
+chapter 5). Both strategies get matched training compute (:func:`eelib.costs.compute_budget`);
+finished pieces can be kept to resume (:mod:`eelib.checkpoints`) and shared out to Dask workers
+(:mod:`eelib.cluster`); the metadata says where the numbers come from (:mod:`eelib.provenance`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import multiprocessing
 import os
-import platform
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
-from .checkpoints import Checkpoints, config_hash
-from .cluster import run_tasks, worker_device
-from .costs import cached_heads_flops, training_flops
+from . import arguments
+from .checkpoints import Checkpoints, Pieces, config_hash
+from .cluster import pieces_folder, run_strategies, worker_device
+from .costs import compute_budget  # its home is costs; importable here too
 from .data import ImageDataset, default_download_folder, load_dataset, validation_split
+from .devices import check_device, parse_device
 from .evaluation import evaluate
 from .models import EarlyExitNetwork
-from .profiles import Profile, build_model, check_device, get_profile, parse_device, validate
+from .profiles import Profile, build_model, get_profile, validate
+from .provenance import cpu_model, machine, metadata  # noqa: F401 (cpu_model importable here)
 from .pruning import prune_all_at_once, prune_base, prune_heads
-from .results import STRATEGIES, check_out, save_results
+from .results import check_out, save_results
 from .training import cpu_has_bfloat16, train
-
-# A strategy's training compute may differ from the other's by at most this fraction.
-COMPUTE_TOLERANCE = 0.10
-
-
-def _versions() -> dict[str, str]:
-    names = ("eelib", "torch", "torchvision", "numpy", "pandas", "scipy")
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def _distinct(items: list) -> list:
-    return [item for i, item in enumerate(items) if item not in items[:i]]
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux's ``/proc/cpuinfo``), else the architecture (``x86_64``).
-
-    Run times and the fast paths open to bfloat16 depend on it (an AVX2 AMD EPYC trains these
-    networks about half as fast as an AVX-512 Xeon): results' metadata and benchmarks record it.
-    """
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next(
-            line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
-def _machine(device: torch.device) -> dict[str, str | int]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count() or 0,
-        "torch_threads": torch.get_num_threads(),
-        "device": str(device),
-        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
-    }
-
-
-def compute_budget(
-    config: Profile, model: EarlyExitNetwork, input_shape: tuple[int, ...], train_size: int
-) -> tuple[int, pd.DataFrame]:
-    """Training compute of each strategy up to each target, and the joint epochs that match them.
-
-    Per training sample, ``training_flops`` counts one step of each scope (forward + backward,
-    dense). Reaching the i-th target costs (with p = ``prune_steps``, F = ``finetune_epochs``):
-
-    - all at once: ``(joint_epochs + i·p·F) × FLOPs(all)`` — joint training, then i·p rounds;
-    - ordered: ``(train_epochs + i·p·F) × FLOPs(base) + (head_epochs + i·p·F) × FLOPs(exits)``
-      — the base network's training and i·p rounds, then the heads' training and as many rounds.
-
-    A heads-only epoch is counted two ways. *Uncached*: a forward pass through the base network
-    plus the heads' backward pass, what it costs without :func:`eelib.train`'s exact cache of the
-    heads' inputs. *Cached*, its real cost: the heads' inputs once per training call (one for
-    the heads' training, one per pruning round) plus the heads' own passes each epoch
-    (:func:`eelib.costs.cached_heads_flops`). ``heads_compute`` says which one the matching uses
-    (the headline: uncached); both are reported. With ``head_patience`` the heads' epochs are
-    counted at their most, ``head_epochs``. The dense reference is fine-tuned for as many epochs
-    as the whole all-at-once trajectory.
-
-    Args:
-        config: a validated profile; ``joint_epochs=None`` asks for the whole number of joint
-            epochs that makes the worst ratio of the two strategies' compute closest to 1.
-        model: the network (its FLOPs are counted on a copy).
-        input_shape: one image's shape ``(C, H, W)``.
-        train_size: training images per epoch.
-
-    Returns:
-        ``(joint_epochs, table)``; the table has one row per target: ``sparsity``,
-        ``all-at-once`` and ``ordered`` (training FLOPs, not MACs, in total, heads-only epochs
-        uncached) and ``ordered (cached)`` (at their real cost), the same in epoch-equivalents
-        (``…_epochs``: one epoch of joint training = 1), ``ratio`` and ``ratio (cached)`` (all
-        at once / ordered in each accounting).
-
-    Raises:
-        ValueError: the two differ by more than 10 % at some target in the accounting
-            ``heads_compute`` names; the message gives the ratios and says which epochs to change.
-    """
-    per = {scope: training_flops(model, input_shape, scope) for scope in ("all", "base", "exits")}
-    once, per_epoch = cached_heads_flops(model, input_shape)
-    p, F = config.prune_steps, config.finetune_epochs
-    head_epochs = config.head_epochs or config.train_epochs
-    rounds = np.arange(1, len(config.sparsities) + 1) * p
-    steps = rounds * F
-    base = (config.train_epochs + steps) * per["base"]
-    uncached = base + (head_epochs + steps) * per["exits"]
-    cached = base + (1 + rounds) * once + (head_epochs + steps) * per_epoch
-    ordered = cached if config.heads_compute == "cached" else uncached
-
-    def worst(joint_epochs: int) -> float:
-        return float(np.max(np.abs((joint_epochs + steps) * per["all"] / ordered - 1)))
-
-    joint_epochs = config.joint_epochs or min(
-        range(1, 2 * (config.train_epochs + head_epochs + steps[-1]) + 1), key=worst
-    )
-    table = pd.DataFrame(
-        {
-            "sparsity": config.sparsities,
-            "all-at-once": (joint_epochs + steps) * per["all"] * train_size,
-            "ordered": uncached * train_size,
-            "ordered (cached)": cached * train_size,
-        }
-    )
-    for strategy in (*STRATEGIES, "ordered (cached)"):
-        table[f"{strategy}_epochs"] = table[strategy] / (per["all"] * train_size)
-    table["ratio"] = table["all-at-once"] / table["ordered"]
-    table["ratio (cached)"] = table["all-at-once"] / table["ordered (cached)"]
-    if worst(joint_epochs) > COMPUTE_TOLERANCE:
-        ratios = table["ratio (cached)" if config.heads_compute == "cached" else "ratio"]
-        raise ValueError(
-            f"with {joint_epochs} joint epochs, all at once costs "
-            f"{', '.join(f'{r:.2f}' for r in ratios)} × the ordered strategy's training "
-            f"compute at the targets; they must agree within {100 * COMPUTE_TOLERANCE:.0f} %. Leave "
-            "joint_epochs unset to match it, or change train_epochs, head_epochs or prune_steps."
-        )
-    return joint_epochs, table
 
 
 def run_experiment(
@@ -197,8 +71,9 @@ def run_experiment(
       applies with 20 rounds for each (the number of rounds here is ``prune_steps`` per target).
 
     ``joint_epochs`` is chosen so both strategies' training compute agrees within 10 % at every
-    target (:func:`compute_budget`). Curves are swept on the test set; ``val_accuracy`` and
-    ``val_flops`` give the same thresholds on the validation split to choose operating points on.
+    target (:func:`eelib.costs.compute_budget`). Curves are swept on the test set;
+    ``val_accuracy`` and ``val_flops`` give the same thresholds on the validation split to choose
+    operating points on.
 
     Args:
         profile: a profile name (see :mod:`eelib.profiles`) or a :class:`Profile`.
@@ -255,8 +130,7 @@ def run_experiment(
         )
     )
     out = check_out(out, overwrite) if out is not None else None
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    arguments.integer(workers, "workers")
     if scheduler is not None:
         # checked for its form here, for real on the workers
         device = str(parse_device(device or "cuda", "cuda, cuda:N or cpu"))
@@ -271,26 +145,44 @@ def run_experiment(
         if config.precision == "bfloat16" and device.type == "cpu" and not cpu_has_bfloat16():
             warnings.warn(
                 "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), so bfloat16 training "
-                "runs 6-12x slower than float32 here; set precision='float32' "
+                "is emulated and much slower than float32 here (benchmarks/training_throughput.csv); "
+                "set precision='float32' "
                 "(--set precision=float32) unless the numbers must match a bfloat16 run",
                 stacklevel=2,
             )
     shared = workers > 1 or scheduler is not None
     start = time.perf_counter()
-    with _folder(checkpoints, shared) as folder:
+    with pieces_folder(checkpoints, shared) as folder:
         # here first: the settings' compute is matched and a download happens once
         study = _prepare(config, root, download, here, folder, progress, device, shared)
         remote = []
         if shared:
             if root is None and download:
                 root = default_download_folder(None)  # where the download went
-            remote = _in_workers(config, root, device, folder, workers, scheduler, progress)
+            # all at once trains longer (the dense reference too): its tasks go first
+            names = tuple(STRATEGY_RUNS)
+            remote = run_strategies(
+                _work, config, names, root, device, folder, workers, scheduler, progress
+            )
         for seed in study.config.seeds:
             for run in STRATEGY_RUNS.values():
                 run(study, seed)
         study.pieces.close()
     results = pd.concat(study.pieces.rows, ignore_index=True)
-    results.attrs["metadata"] = _metadata(study, start, workers, scheduler, remote)
+    sizes = len(study.train_set), len(study.val_set), len(study.test_set)
+    results.attrs["metadata"] = metadata(
+        study.config,
+        study.compute,
+        study.key,
+        study.device,
+        sizes,
+        study.pieces.seconds,
+        study.pieces.resumed,
+        start,
+        workers,
+        scheduler,
+        remote,
+    )
     if out is not None:
         save_results(results, out, overwrite=overwrite)
     return results
@@ -307,7 +199,7 @@ class _Study:
     device: torch.device
     compute: pd.DataFrame
     key: str
-    pieces: _Pieces
+    pieces: Pieces
 
     @property
     def fit(self) -> dict:
@@ -328,7 +220,7 @@ class _Study:
         return {**self.fit, "lr": c.finetune_lr, "schedule": c.finetune_schedule}
 
     @property
-    def heads(self) -> dict:
+    def head_training(self) -> dict:
         """Keyword arguments of the exit heads' training on the frozen base (strategy 2)."""
         c = self.config
         return {**self.fit, "lr": c.head_lr or c.lr, "optimizer": c.head_optimizer or c.optimizer}
@@ -368,7 +260,7 @@ def _prepare(
     )
     key = config_hash(config, torch.device(key_device or device))
     thresholds = np.linspace(0.0, 1.0, config.thresholds)
-    pieces = _Pieces(
+    pieces = Pieces(
         Checkpoints(checkpoints, key),
         lambda model: evaluate(model, test_set, thresholds, device, val_set),
         total=len(config.seeds) * (3 + 3 * len(config.sparsities)),
@@ -385,18 +277,18 @@ def all_at_once(study: _Study, seed: int) -> None:
     network's trajectory in ``prune_steps`` rounds; the network is recorded at every target.
     """
     c, train_set, pieces = study.config, study.train_set, study.pieces
-    p, F, start = c.prune_steps, c.finetune_epochs, 0.0
+    F, start = c.finetune_epochs, 0.0
     joint = pieces.run(
         seed,
         "joint",
         study.network(seed),
-        lambda m: train(m, train_set, c.joint_epochs, "all", c.lr, seed=seed, **study.fit),
+        lambda m: train(m, train_set, c.joint_epochs, scope="all", lr=c.lr, seed=seed, **study.fit),
     )
     pieces.run(
         seed,
         "dense",
         copy.deepcopy(joint),
-        lambda m: train(m, train_set, _rounds(c) * F, "all", seed=seed + 1, **study.tune),
+        lambda m: train(m, train_set, _rounds(c) * F, scope="all", seed=seed + 1, **study.tune),
         record="dense",
     )
     for i, target in enumerate(c.sparsities):
@@ -405,7 +297,7 @@ def all_at_once(study: _Study, seed: int) -> None:
             f"all-at-once@{target}",
             joint,
             lambda m: prune_all_at_once(
-                m, train_set, target, start, p, F, seed + 1 + i * p, **study.tune
+                m, train_set, target, **_leg(c, seed, start, i), **study.tune
             ),
             record="all-at-once",
             target=target,
@@ -419,9 +311,9 @@ def ordered(study: _Study, seed: int) -> None:
     From each target to the next, :func:`eelib.prune_base` continues the base network's
     trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained on
     the frozen base (:func:`eelib.train`; ``head_epochs``, or until the validation accuracy
-    stops improving with ``head_patience``, recorded as ``head_epochs_trained``) and pruned to the target (:func:`eelib.prune_heads`) in
-    as many rounds as the base network took to get there (the paper: 20 rounds for each), and is
-    recorded.
+    stops improving with ``head_patience``, recorded as ``head_epochs_trained``) and pruned to
+    the target (:func:`eelib.prune_heads`) in as many rounds as the base network took to get
+    there (the paper: 20 rounds for each), and is recorded.
     """
     c, train_set, pieces = study.config, study.train_set, study.pieces
     p, F, start = c.prune_steps, c.finetune_epochs, 0.0
@@ -430,22 +322,31 @@ def ordered(study: _Study, seed: int) -> None:
         seed,
         "base",
         study.network(seed),
-        lambda m: train(m, train_set, c.train_epochs, "base", c.lr, seed=seed, **study.fit),
+        lambda m: train(
+            m, train_set, c.train_epochs, scope="base", lr=c.lr, seed=seed, **study.fit
+        ),
     )
     for i, target in enumerate(c.sparsities):
         pieces.run(
             seed,
             f"base@{target}",
             base_net,
-            lambda m: prune_base(m, train_set, target, start, p, F, seed + 1 + i * p, **study.tune),
+            lambda m: prune_base(m, train_set, target, **_leg(c, seed, start, i), **study.tune),
         )
 
         def heads(m, target=target, rounds=(i + 1) * p):
             early = {"validation": study.val_set, "patience": c.head_patience}
             epochs = train(
-                m, train_set, c.head_epochs, "exits", seed=heads_seed, **early, **study.heads
+                m,
+                train_set,
+                c.head_epochs,
+                scope="exits",
+                seed=heads_seed,
+                **early,
+                **study.head_training,
             )
-            prune_heads(m, train_set, target, 0.0, rounds, F, heads_seed + 1, **study.tune)
+            tune = {"finetune_epochs": F, "seed": heads_seed + 1, **study.tune}
+            prune_heads(m, train_set, target, start=0.0, rounds=rounds, **tune)
             return {"head_epochs_trained": len(epochs)}
 
         pieces.run(seed, f"ordered@{target}", copy.deepcopy(base_net), heads, "ordered", target)
@@ -454,33 +355,6 @@ def ordered(study: _Study, seed: int) -> None:
 
 STRATEGY_RUNS = {"all-at-once": all_at_once, "ordered": ordered}
 """One seed's work for each strategy; the two are independent, so workers can share them out."""
-
-
-@contextlib.contextmanager
-def _folder(checkpoints, shared: bool):
-    """The checkpoint folder, absolute (workers may start elsewhere); a temporary one when
-    workers must hand pieces back and none is set."""
-    if checkpoints is not None or not shared:
-        yield None if checkpoints is None else os.path.abspath(checkpoints)
-        return
-    with tempfile.TemporaryDirectory(prefix="eelib-pieces-") as folder:
-        yield folder
-
-
-def _in_workers(config: Profile, root, device, folder, workers: int, scheduler, progress) -> list:
-    """Do every (seed, strategy) on Dask workers (:func:`eelib.cluster.run_tasks`): a local
-    cluster of ``workers`` processes, each with its share of the threads, or the workers of
-    ``scheduler``. Each stores its finished pieces in ``folder``; the caller then reads them
-    all. Returns what each task reported (:func:`_work`)."""
-    threads = None if scheduler is not None else max(1, torch.get_num_threads() // workers)
-    root = None if root is None else os.path.abspath(root)
-    tasks = [  # all at once trains longer (the dense reference too): its tasks go first
-        (config, root, False, str(device), folder, threads, seed, name)
-        for name in STRATEGY_RUNS
-        for seed in config.seeds
-    ]
-    gpu = torch.device(device).type == "cuda"
-    return run_tasks(_work, tasks, workers, scheduler, gpu=gpu, progress=progress)
 
 
 def _work(task) -> dict:
@@ -498,7 +372,7 @@ def _work(task) -> dict:
     device = check_device(worker_device(device))
     study = _prepare(config, root, download, device, folder, progress=False)
     STRATEGY_RUNS[name](study, seed)
-    return {"resumed": study.pieces.resumed, "machine": _machine(device)}
+    return {"resumed": study.pieces.resumed, "machine": machine(device)}
 
 
 def _rounds(config: Profile) -> int:
@@ -506,104 +380,8 @@ def _rounds(config: Profile) -> int:
     return config.prune_steps * len(config.sparsities)
 
 
-class _Pieces:
-    """Does each piece of a run — or restores it from the checkpoints — and keeps its rows."""
-
-    def __init__(
-        self,
-        store: Checkpoints,
-        evaluate_model,
-        total: int,
-        progress: bool,
-        restore_only: bool = False,
-    ):
-        self.store, self.evaluate, self.restore_only = store, evaluate_model, restore_only
-        self.rows, self.seconds, self.resumed = [], 0.0, 0
-        self.bar = tqdm(total=total, desc="pieces", disable=not progress)
-
-    def run(self, seed: int, name: str, model, work, record: str | None = None, target=0.0):
-        """Restore piece ``name`` into ``model``, or do ``work(model)`` and store it; return the
-        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``target``,
-        with the run-level columns ``work`` may return as a dict."""
-        done = self.store.load(seed, name, model)
-        if done is not None:
-            took, rows = done
-            self.resumed += 1
-        elif self.restore_only:
-            raise ValueError(
-                f"piece {name} of seed {seed} is not in {self.store.folder}, where the workers "
-                "were to leave it: give checkpoints a folder that they and this machine share"
-            )
-        else:
-            began = time.perf_counter()
-            extra = work(model)  # a dict of run-level columns, or what train returned
-            extra = extra if isinstance(extra, dict) else {}
-            rows = None
-            if record is not None:
-                rows = self.evaluate(model).assign(**extra)
-                rows.insert(0, "seed", seed)
-                rows.insert(0, "sparsity", target)
-                rows.insert(0, "strategy", record)
-            took = time.perf_counter() - began
-            self.store.save(seed, name, model, took, rows)
-        self.seconds += took
-        if rows is not None:
-            self.rows.append(rows)
-        self.bar.update()
-        return model
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _metadata(study: _Study, start: float, workers: int, scheduler, remote: list) -> dict:
-    config, pieces, device = study.config, study.pieces, study.device
+def _leg(config: Profile, seed: int, start: float, i: int) -> dict:
+    """Keyword arguments of a trajectory's pruning from ``start`` to its i-th target (from 0):
+    ``prune_steps`` rounds of ``finetune_epochs``, the first round's seed after the i·p before."""
     p, F = config.prune_steps, config.finetune_epochs
-    return {
-        "config": config.to_dict(),
-        "protocol": (
-            "per seed: one pruning trajectory per strategy, recorded at every target; "
-            f"{config.val_size} training images held out (class-balanced, seed 0) to choose "
-            "operating points on; curves on the test set; the dense reference fine-tuned for as "
-            "many epochs as the all-at-once trajectory"
-        ),
-        "budgets": {
-            "joint training epochs (all at once, dense)": config.joint_epochs,
-            "base network training epochs (ordered)": config.train_epochs,
-            "exit-head training epochs at each target (ordered)": (
-                f"until the validation accuracy stops improving for {config.head_patience} "
-                f"epochs, at most {config.head_epochs} (column head_epochs_trained)"
-                if config.head_patience
-                else config.head_epochs
-            ),
-            "heads-only epochs in the compute matching": config.heads_compute,
-            "pruning rounds from one target to the next": p,
-            "exit-head pruning rounds (ordered)": "as many as the base network took to reach "
-            f"the target: {p} per target passed",
-            "fine-tuning epochs per round": F,
-            "dense reference fine-tuning epochs": _rounds(config) * F,
-        },
-        "compute": {
-            "how": (
-                "training FLOPs (forward + backward, dense, counted by "
-                "torch.utils.flop_counter around one step of eelib.train per scope) × training "
-                "images × epochs, up to each target; joint_epochs chosen to match within "
-                f"{100 * COMPUTE_TOLERANCE:.0f} %"
-            ),
-            "per_target": study.compute.to_dict(orient="records"),
-        },
-        "seeds": list(config.seeds),
-        "config_hash": study.key,
-        "versions": _versions(),
-        "machine": _machine(device),
-        "compute_time_s": round(pieces.seconds, 1),
-        "resumed_pieces": sum(r["resumed"] for r in remote) if remote else pieces.resumed,
-        "workers": workers,
-        **({"scheduler": str(scheduler)} if scheduler is not None else {}),
-        **({"worker_machines": _distinct([r["machine"] for r in remote])} if remote else {}),
-        "train_images": len(study.train_set),
-        "validation_images": len(study.val_set),
-        "test_images": len(study.test_set),
-        "wall_time_s": round(time.perf_counter() - start, 1),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+    return {"start": start, "rounds": p, "finetune_epochs": F, "seed": seed + 1 + i * p}

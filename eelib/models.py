@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from . import arguments
+
 SCOPES = ("all", "base", "exits")
 """The parts of a network a function can act on, in turn all of it, the base network (backbone
 and final classifier) or the exit heads."""
@@ -138,6 +140,7 @@ class EarlyExitCNN(EarlyExitNetwork):
         self,
         in_channels: int = 1,
         num_classes: int = 10,
+        *,
         widths: Sequence[int] = (16, 32, 64),
         head_pool: int = 2,
         final_pool: int | None = None,
@@ -147,12 +150,9 @@ class EarlyExitCNN(EarlyExitNetwork):
             raise ValueError(
                 f"an early-exit CNN needs at least 2 stages, got widths={tuple(widths)}"
             )
+        arguments.integer(head_pool, "head_pool (the side of a pooled grid)")
         final_pool = head_pool if final_pool is None else final_pool
-        for name, value in (("head_pool", head_pool), ("final_pool", final_pool)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"{name} is the side of a pooled grid, a positive integer; got {value!r}"
-                )
+        arguments.integer(final_pool, "final_pool (the side of a pooled grid)")
         pool_after = tuple(range(1, len(widths) + 1)) if pool_after is None else tuple(pool_after)
         if not set(pool_after) <= set(range(1, len(widths) + 1)):
             raise ValueError(
@@ -210,8 +210,8 @@ class EarlyExitResNet(EarlyExitNetwork):
     ResNet-(6n + 2) (He et al., 2016, §4.2): a Conv3×3(16) stem, then 3 groups of n basic blocks of
     widths 16, 32, 64 (the second and third groups halve the grid). Internal classifiers read the
     output of the blocks in ``exit_after`` (numbered 1..3n); each pools to ``head_pool × head_pool``
-    and applies one linear layer. The final classifier is ResNet's: global average pooling, one
-    linear layer. The default is Görmez & Koyuncu's (2022) network as the first author's poster
+    and applies one linear layer. The final classifier is ResNet's: global average pooling
+    (``final_pool=1``), one linear layer. The default is Görmez & Koyuncu's (2022) network as the first author's poster
     gives it: ResNet-56 (n = 9, 27 blocks) with exits after blocks 4, 8, 12, 16, 20 and 24, the
     placement of Kaya et al. (2019), 7 exits in all.
 
@@ -220,23 +220,34 @@ class EarlyExitResNet(EarlyExitNetwork):
         blocks_per_group: n; depth = 6n + 2.
         exit_after: blocks after which an internal classifier reads, increasing, each < 3n.
         head_pool: side of the grid each internal classifier pools to.
+        widths: the three groups' widths.
+        stem_stride: 1, or 2 to halve the grid in the stem (the ``full`` profile's 28×28 images).
+        final_pool: side of the grid the final classifier pools to (default 1: ResNet's global
+            average pooling).
 
     Input ``(N, in_channels, H, W)``; output: K = ``len(exit_after) + 1`` logits ``(N, num_classes)``.
 
     Raises:
-        ValueError: ``exit_after`` not increasing, empty, or naming a block outside 1..3n − 1.
+        ValueError: ``exit_after`` not increasing, empty, or naming a block outside 1..3n − 1;
+            not 3 widths; a stem stride other than 1 or 2; a pool side that is not a positive
+            integer.
     """
 
     def __init__(
         self,
         in_channels: int = 3,
         num_classes: int = 10,
+        *,
         blocks_per_group: int = 9,
         exit_after: Sequence[int] = (4, 8, 12, 16, 20, 24),
         head_pool: int = 4,
         widths: Sequence[int] = (16, 32, 64),
         stem_stride: int = 1,
+        final_pool: int | None = None,
     ):
+        arguments.integer(head_pool, "head_pool (the side of a pooled grid)")
+        final_pool = 1 if final_pool is None else final_pool
+        arguments.integer(final_pool, "final_pool (the side of a pooled grid)")
         n_blocks = 3 * blocks_per_group
         exit_after = tuple(exit_after)
         if (
@@ -269,7 +280,7 @@ class EarlyExitResNet(EarlyExitNetwork):
         stages[0] = nn.Sequential(stem, *stages[0])
         read = [blocks[b - 1].conv2.out_channels for b in exit_after]  # each head's input width
         heads = [exit_head(w, num_classes, head_pool) for w in read]
-        super().__init__(stages, heads, exit_head(widths[-1], num_classes, 1))
+        super().__init__(stages, heads, exit_head(widths[-1], num_classes, final_pool))
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,
@@ -278,4 +289,5 @@ class EarlyExitResNet(EarlyExitNetwork):
             "head_pool": head_pool,
             "widths": list(widths),
             "stem_stride": stem_stride,
+            "final_pool": final_pool,
         }

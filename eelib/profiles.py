@@ -34,12 +34,12 @@ The ``paper`` profile's numbers and where they come from:
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import os
 from dataclasses import dataclass, field
 
 import torch
 
+from . import arguments
 from .data import AUGMENTATIONS, DATASETS, IMAGE_CHANNELS
 from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
 from .pruning import check_sparsity
@@ -78,10 +78,10 @@ class Profile:
             ``"uncached"``, a forward pass through the frozen base per step (what it costs
             without the cache of the heads' inputs), or ``"cached"``, its real cost (the heads'
             inputs once per training call, then the heads' own passes). Both are reported
-            (:func:`eelib.experiment.compute_budget`).
+            (:func:`eelib.costs.compute_budget`).
         joint_epochs: epochs of joint training (strategy 1's start and the dense reference); None:
             the whole number that matches strategy 1's training compute to strategy 2's (see
-            :func:`eelib.experiment.compute_budget`).
+            :func:`eelib.costs.compute_budget`).
         prune_steps: rounds of (prune + fine-tune) from one target sparsity to the next along
             the pruning trajectory; the exit heads of strategy 2 are pruned to their target in as
             many rounds.
@@ -183,6 +183,21 @@ class Profile:
             "loader_workers": self.loader_workers,
             "pin_memory": self.pin_memory,
         }
+
+
+ARCHITECTURE_SETTINGS = {
+    "cnn": ("widths", "head_pool", "final_pool", "pool_after"),
+    "resnet": (
+        "widths",
+        "head_pool",
+        "final_pool",
+        "blocks_per_group",
+        "exit_after",
+        "stem_stride",
+    ),
+}
+"""The settings each architecture's network reads (:func:`build_model`); the others do not change
+it, and :func:`eelib.checkpoints.config_hash` leaves them out."""
 
 
 LATER_SETTINGS = (
@@ -310,7 +325,8 @@ def build_model(
     each notebook runs under each profile. ``architecture="cnn"`` gives an
     :class:`~eelib.EarlyExitCNN` with the profile's ``widths``, ``head_pool``, ``final_pool`` and
     ``pool_after``; ``"resnet"`` an :class:`~eelib.EarlyExitResNet` with its ``widths``,
-    ``blocks_per_group``, ``exit_after``, ``head_pool`` and ``stem_stride`` (book, chapter 5).
+    ``blocks_per_group``, ``exit_after``, ``head_pool``, ``stem_stride`` and ``final_pool``
+    (book, chapter 5); :data:`ARCHITECTURE_SETTINGS` lists them.
     The global random state is left as it was.
 
     Args:
@@ -341,69 +357,13 @@ def build_model(
             return EarlyExitResNet(
                 in_channels,
                 num_classes,
-                profile.blocks_per_group,
-                profile.exit_after,
-                profile.head_pool,
-                profile.widths,
-                profile.stem_stride,
+                **{name: getattr(profile, name) for name in ARCHITECTURE_SETTINGS["resnet"]},
             )
         return EarlyExitCNN(
             in_channels,
             num_classes,
-            profile.widths,
-            profile.head_pool,
-            profile.final_pool,
-            profile.pool_after,
+            **{name: getattr(profile, name) for name in ARCHITECTURE_SETTINGS["cnn"]},
         )
-
-
-def parse_device(name: str | torch.device, choices: str) -> torch.device:
-    """``name`` as a ``torch.device``, checked for its form only (not that this machine has it).
-
-    Raises:
-        ValueError: ``name`` is not a device PyTorch knows; the message ends "choose <choices>".
-    """
-    try:
-        return torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ValueError(f"unknown device {str(name)!r}; choose {choices}") from None
-
-
-def check_device(name: str | torch.device | None = None) -> torch.device:
-    """The device to train on: ``name``, or CUDA when available, else the CPU.
-
-    Raises:
-        ValueError: ``name`` is not a device PyTorch knows (``"tpu9"``), or names a CUDA or MPS
-            device this machine does not have; the message says which devices there are.
-    """
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    available = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    device = parse_device(name, f"one of {', '.join(available)}")
-    usable = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available()
-        and (device.index is None or device.index < torch.cuda.device_count()),
-        "mps": torch.backends.mps.is_available(),
-    }
-    if not usable.get(device.type, False):
-        raise ValueError(
-            f"device {str(name)!r} is not available on this machine; choose one of "
-            f"{', '.join(available)}"
-        )
-    return device
-
-
-def _positive_int(config: Profile, name: str, minimum: int = 1) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-
-
-def _choice(config: Profile, name: str, choices) -> None:
-    value = getattr(config, name)
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
 
 
 def validate(config: Profile) -> Profile:
@@ -418,45 +378,31 @@ def validate(config: Profile) -> Profile:
             no target sparsities, a repeated one, or one outside (0, 1) (0 is the dense reference,
             always recorded).
     """
-    if config.dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
-    if config.architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"unknown architecture {config.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
-        )
-    for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
-        _positive_int(config, name)
-    _positive_int(config, "thresholds", 2)
-    _positive_int(config, "head_patience", 0)
-    if config.heads_compute not in HEADS_COMPUTE:
-        raise ValueError(
-            f"unknown heads_compute {config.heads_compute!r}; choose one of "
-            f"{', '.join(HEADS_COMPUTE)}"
-        )
-    if config.precision not in PRECISIONS:
-        raise ValueError(
-            f"unknown precision {config.precision!r}; choose one of {', '.join(PRECISIONS)}"
-        )
-    for name in ("head_epochs", "joint_epochs"):
-        if getattr(config, name) is not None:
-            _positive_int(config, name)
-    for name in ("lr", "finetune_lr", "head_lr"):
-        value = getattr(config, name)
-        if value is None and name == "head_lr":
-            continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ValueError(f"{name} must be a positive learning rate, got {value!r}")
-    _choice(config, "optimizer", OPTIMIZERS)
+    choices = {
+        "dataset": DATASETS,
+        "architecture": ARCHITECTURES,
+        "heads_compute": HEADS_COMPUTE,
+        "precision": PRECISIONS,
+        "optimizer": OPTIMIZERS,
+        "lr_schedule": SCHEDULES,
+        "finetune_schedule": SCHEDULES,
+        "augment": AUGMENTATIONS,
+    }
+    for name, allowed in choices.items():
+        arguments.choice(getattr(config, name), name, allowed)
     if config.head_optimizer is not None:
-        _choice(config, "head_optimizer", OPTIMIZERS)
-    _choice(config, "lr_schedule", SCHEDULES)
-    _choice(config, "finetune_schedule", SCHEDULES)
-    _choice(config, "augment", AUGMENTATIONS)
+        arguments.choice(config.head_optimizer, "head_optimizer", OPTIMIZERS)
+    for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
+        arguments.integer(getattr(config, name), name)
+    arguments.integer(config.thresholds, "thresholds", 2)
+    arguments.integer(config.head_patience, "head_patience", 0)
+    arguments.integer(config.loader_workers, "loader_workers", 0)
+    for name in ("head_epochs", "joint_epochs"):
+        arguments.integer(getattr(config, name), name, optional=True)
+    for name in ("lr", "finetune_lr", "head_lr"):  # learning rates
+        arguments.number(getattr(config, name), name, above=True, optional=name == "head_lr")
     for name in ("momentum", "weight_decay"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-            raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
-    _positive_int(config, "loader_workers", 0)
+        arguments.number(getattr(config, name), name)
     if not isinstance(config.pin_memory, bool):
         raise ValueError(f"pin_memory must be True or False, got {config.pin_memory!r}")
     if config.augment != "none" and config.heads_compute == "cached":
@@ -466,12 +412,10 @@ def validate(config: Profile) -> Profile:
             "heads_compute=uncached or augment=none"
         )
     seeds = tuple(config.seeds)
-    if (
-        not seeds
-        or len(set(seeds)) != len(seeds)
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
-    ):
+    if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct integers, at least one; got {seeds!r}")
+    for seed in seeds:
+        arguments.integer(seed, "a seed", 0)
     targets = tuple(check_sparsity(s) for s in config.sparsities)
     if not targets or len(set(targets)) != len(targets) or min(targets) <= 0:
         raise ValueError(

@@ -27,6 +27,7 @@ import pandas as pd
 from torch.nn.utils import prune
 from torch.utils.data import Dataset
 
+from . import arguments
 from .memory_format import refresh_masked_weights
 from .models import EarlyExitNetwork
 from .training import train
@@ -100,26 +101,28 @@ def global_magnitude_prune(model: EarlyExitNetwork, sparsity: float, scope: str 
         refresh_masked_weights(model)  # so the pruned network can be copied right away
 
 
-def sparsity_schedule(target: float, steps: int, start: float = 0.0) -> list[float]:
-    """Sparsity after each of ``steps`` pruning steps from ``start`` to ``target``.
+def sparsity_schedule(sparsity: float, rounds: int, start: float = 0.0) -> list[float]:
+    """Sparsity after each of ``rounds`` pruning rounds from ``start`` to ``sparsity`` (fractions).
 
-    After step t (1..steps) the sparsity is ``1 − (1 − start) · ((1 − target) / (1 − start))^(t / steps)``
-    — from 0 that is ``1 − (1 − target)^(t / steps)``: each step removes the same fraction of the
-    weights that are left; the last value is ``target``. A pruning trajectory through several
-    targets chains schedules, each starting where the last ended.
+    After round t (1..rounds) the sparsity is
+    ``1 − (1 − start) · ((1 − sparsity) / (1 − start))^(t / rounds)`` — from 0 that is
+    ``1 − (1 − sparsity)^(t / rounds)``: each round removes the same fraction of the weights that
+    are left; the last value is ``sparsity``. A pruning trajectory through several targets chains
+    schedules, each starting where the last ended (book, chapter 4).
 
-    Raises ValueError for a target or start outside [0, 1), a target below ``start``, or steps < 1.
+    Raises:
+        ValueError: ``sparsity`` or ``start`` outside [0, 1), ``sparsity`` below ``start``, or
+            rounds < 1.
     """
-    target = check_sparsity(target, "target sparsity")
+    sparsity = check_sparsity(sparsity, "target sparsity")
     start = check_sparsity(start, "start sparsity")
-    if target < start:
+    if sparsity < start:
         raise ValueError(
-            f"target sparsity {target} is below the start {start}; pruning only adds zeros"
+            f"target sparsity {sparsity} is below the start {start}; pruning only adds zeros"
         )
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    kept = (1 - target) / (1 - start)
-    return [1 - (1 - start) * kept ** (t / steps) for t in range(1, steps + 1)]
+    arguments.integer(rounds, "rounds")
+    kept = (1 - sparsity) / (1 - start)
+    return [1 - (1 - start) * kept ** (t / rounds) for t in range(1, rounds + 1)]
 
 
 def layer_sparsity(model: EarlyExitNetwork) -> pd.DataFrame:
@@ -157,22 +160,27 @@ def part_sparsity(model: EarlyExitNetwork) -> pd.Series:
 def iterative_prune(
     model: EarlyExitNetwork,
     train_set: Dataset,
-    target: float,
-    steps: int,
-    finetune_epochs: int,
+    sparsity: float,
+    *,
     scope: str,
-    seed: int = 0,
     start: float = 0.0,
+    rounds: int = 1,
+    finetune_epochs: int = 1,
+    seed: int = 0,
     **train_kwargs,
 ) -> None:
-    """``steps`` rounds of (global magnitude prune of ``scope`` → fine-tune ``scope``) up to ``target``.
+    """``rounds`` of (global magnitude prune of ``scope`` → fine-tune ``scope``) up to ``sparsity``.
 
     The sparsity after round t follows :func:`sparsity_schedule` from ``start`` (the scope's
     sparsity now). Fine-tuning trains the same scope that is pruned (see
     :func:`eelib.training.train`), ``finetune_epochs`` epochs per round, with ``seed + t`` for
-    round t. Extra keyword arguments go to ``train``.
+    round t. Extra keyword arguments go to ``train``. The three strategies below are this
+    function on their scope.
+
+    Raises:
+        ValueError: as :func:`sparsity_schedule`, or an unknown scope.
     """
-    for t, step_target in enumerate(sparsity_schedule(target, steps, start)):
+    for t, step_target in enumerate(sparsity_schedule(sparsity, rounds, start)):
         global_magnitude_prune(model, step_target, scope)
         train(
             model,
@@ -189,6 +197,7 @@ def prune_all_at_once(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
+    *,
     start: float = 0.0,
     rounds: int = 1,
     finetune_epochs: int = 1,
@@ -219,7 +228,15 @@ def prune_all_at_once(
             rounds < 1.
     """
     iterative_prune(
-        model, train_set, sparsity, rounds, finetune_epochs, "all", seed, start, **train_kwargs
+        model,
+        train_set,
+        sparsity,
+        scope="all",
+        start=start,
+        rounds=rounds,
+        finetune_epochs=finetune_epochs,
+        seed=seed,
+        **train_kwargs,
     )
     return model
 
@@ -228,6 +245,7 @@ def prune_base(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
+    *,
     start: float = 0.0,
     rounds: int = 1,
     finetune_epochs: int = 1,
@@ -242,7 +260,15 @@ def prune_base(
     are not touched. Arguments and errors as in :func:`prune_all_at_once`, for the base network.
     """
     iterative_prune(
-        model, train_set, sparsity, rounds, finetune_epochs, "base", seed, start, **train_kwargs
+        model,
+        train_set,
+        sparsity,
+        scope="base",
+        start=start,
+        rounds=rounds,
+        finetune_epochs=finetune_epochs,
+        seed=seed,
+        **train_kwargs,
     )
     return model
 
@@ -251,6 +277,7 @@ def prune_heads(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
+    *,
     start: float = 0.0,
     rounds: int = 1,
     finetune_epochs: int = 1,
@@ -266,7 +293,15 @@ def prune_heads(
     :func:`prune_all_at_once`, for the exit heads.
     """
     iterative_prune(
-        model, train_set, sparsity, rounds, finetune_epochs, "exits", seed, start, **train_kwargs
+        model,
+        train_set,
+        sparsity,
+        scope="exits",
+        start=start,
+        rounds=rounds,
+        finetune_epochs=finetune_epochs,
+        seed=seed,
+        **train_kwargs,
     )
     return model
 
@@ -275,6 +310,7 @@ def prune_ordered(
     model: EarlyExitNetwork,
     train_set: Dataset,
     sparsity: float,
+    *,
     start: float = 0.0,
     rounds: int = 1,
     finetune_epochs: int = 1,
@@ -305,19 +341,13 @@ def prune_ordered(
         ValueError: as :func:`prune_all_at_once`.
     """
     check_sparsity(sparsity)
-    prune_base(model, train_set, sparsity, start, rounds, finetune_epochs, seed, **train_kwargs)
+    schedule = {"finetune_epochs": finetune_epochs, **train_kwargs}
+    prune_base(model, train_set, sparsity, start=start, rounds=rounds, seed=seed, **schedule)
     head_kwargs = {**train_kwargs, "lr": head_lr} if head_lr is not None else train_kwargs
-    train(model, train_set, head_epochs, "exits", seed=seed + rounds, **head_kwargs)
+    train(model, train_set, head_epochs, scope="exits", seed=seed + rounds, **head_kwargs)
     head_rounds = head_rounds or rounds
     return prune_heads(
-        model,
-        train_set,
-        sparsity,
-        0.0,
-        head_rounds,
-        finetune_epochs,
-        seed + rounds + 1,
-        **train_kwargs,
+        model, train_set, sparsity, rounds=head_rounds, seed=seed + rounds + 1, **schedule
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import arguments
+
 VERDICTS = ("holds", "does not hold", "undecided")
 """The verdicts a claim can get (:func:`decide`)."""
 
@@ -131,6 +133,5 @@ def corrected(confidence: float, tests: int) -> float:
         ValueError: a confidence outside (0, 1) or fewer than 1 test.
     """
     _confidence(confidence)
-    if isinstance(tests, bool) or not isinstance(tests, int) or tests < 1:
-        raise ValueError(f"tests is a count ≥ 1, got {tests!r}")
+    arguments.integer(tests, "tests (how many claims are tested)")
     return 1 - (1 - confidence) / tests

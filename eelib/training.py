@@ -15,6 +15,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import trange
 
+from . import arguments
 from .data import AUGMENTATIONS, random_crop_flip
 from .early_exit import exit_accuracy, predict_all_exits
 from .memory_format import channels_last, refresh_masked_weights
@@ -46,10 +47,9 @@ PRECISIONS = ("float32", "bfloat16")
 
 def cpu_has_bfloat16() -> bool:
     """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), PyTorch's fast path for
-    ``precision="bfloat16"`` on a CPU; without them bfloat16 autocast is emulated, 6-12x slower
-    than float32 (measured on an AVX2 AMD EPYC: ``results/README.md``, "Protocol variants"; on
-    a Xeon with AMX, ``benchmarks/training_throughput.csv``, it is faster). True where PyTorch
-    cannot tell."""
+    ``precision="bfloat16"`` on a CPU; without them bfloat16 autocast is emulated and much
+    slower than float32 (how much, per CPU: ``benchmarks/training_throughput.csv``). True where
+    PyTorch cannot tell."""
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     found = [getattr(torch.cpu, name, None) for name in checks]
     if None in found:
@@ -95,28 +95,19 @@ def augmentation_generator(seed: int) -> torch.Generator:
 
 
 def _check_options(optimizer, momentum, weight_decay, schedule, augment, loader_workers):
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    arguments.choice(optimizer, "optimizer", OPTIMIZERS)
     lr_factor(schedule, 0.0)
-    if augment not in AUGMENTATIONS:
-        raise ValueError(
-            f"unknown augmentation {augment!r}; choose one of {', '.join(AUGMENTATIONS)}"
-        )
-    for name, value in (("momentum", momentum), ("weight_decay", weight_decay)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    if (
-        isinstance(loader_workers, bool)
-        or not isinstance(loader_workers, int)
-        or loader_workers < 0
-    ):
-        raise ValueError(f"loader_workers must be a non-negative integer, got {loader_workers!r}")
+    arguments.choice(augment, "augmentation", AUGMENTATIONS)
+    arguments.number(momentum, "momentum")
+    arguments.number(weight_decay, "weight_decay")
+    arguments.integer(loader_workers, "loader_workers", 0)
 
 
 def train(
     model: EarlyExitNetwork,
     dataset: Dataset,
     epochs: int,
+    *,
     scope: str = "all",
     lr: float = 1e-3,
     batch_size: int = 64,
@@ -161,7 +152,7 @@ def train(
         desc: the progress bar's label.
         precision: ``"float32"``, or ``"bfloat16"``: the forward and backward passes run under
             ``torch.autocast`` in bfloat16 (faster where the CPU has AVX512-BF16 or AMX, or on a
-            GPU; 6-12x slower on a CPU without bfloat16 instructions), while the weights and
+            GPU; much slower on a CPU without bfloat16 instructions, see :func:`cpu_has_bfloat16`), while the weights and
             the optimiser's state stay float32. Either way the images and weights are
             channels-last while the network trains (back to contiguous after).
         cache_features: for ``scope="exits"``, compute the heads' inputs once (the default; the
@@ -206,30 +197,17 @@ def train(
             without ``validation``, augmentation of a dataset without ``black()``, ``threads``
             not a positive integer.
     """
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    arguments.integer(epochs, "epochs", 0)
     if len(dataset) == 0:
         raise ValueError("the training dataset is empty")
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-        raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
+    arguments.choice(precision, "precision", PRECISIONS)
+    arguments.integer(patience, "patience", 0)
     if patience and validation is None:
         raise ValueError("early stopping (patience > 0) needs a validation dataset")
-    if threads is not None and (
-        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
-    ):
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    arguments.integer(threads, "threads", optional=True)
     _check_options(optimizer, momentum, weight_decay, schedule, augment, loader_workers)
-    fill = None
-    if augment != "none":
-        if not hasattr(dataset, "black"):
-            raise ValueError(
-                f"augment={augment!r} needs an eelib ImageDataset (its black() pads the crops), "
-                f"got {type(dataset).__name__}"
-            )
-        fill = dataset.black()
-        cache_features = False  # the heads' inputs change with every augmented batch
+    fill = _augmentation_fill(dataset, augment)
+    cache_features = cache_features and fill is None  # augmented inputs change every batch
     weights = _loss_weights(model, scope, exit_weights)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
@@ -242,7 +220,6 @@ def train(
     trainable = [p for _, part in model.parts(scope) for p in part.parameters()]
     optim = _optimizer(trainable, optimizer, lr, momentum, weight_decay)
     generator = torch.Generator().manual_seed(seed)
-    criterion = nn.CrossEntropyLoss()
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16")
     was_training, grad_flags = model.training, [p.requires_grad for p in frozen]
     history, best, waited, kept = [], -1.0, 0, None
@@ -262,46 +239,13 @@ def train(
                     model, dataset, batch_size, generator, device, autocast
                 )
             else:
-                # Not persistent_workers: a new iterator each epoch draws its base seed from the
-                # generator, as with no workers, so the shuffling is the same for any number.
-                loader = DataLoader(
-                    dataset,
-                    batch_size=batch_size,
-                    shuffle=True,
-                    generator=generator,
-                    num_workers=loader_workers,
-                    pin_memory=pin_memory and device.type == "cuda",
-                )
-                augmenter = None
-                if fill is not None:
-                    draws = augmentation_generator(seed)
-                    augmenter = lambda images: random_crop_flip(images, fill, draws)  # noqa: E731
-                forward, batches = model, _images(loader, device, augmenter)
-            total_steps = max(1, epochs * _steps_per_epoch(len(dataset), batch_size))
-            scheduler = (
-                torch.optim.lr_scheduler.LambdaLR(
-                    optim, lambda step: lr_factor(schedule, step / total_steps)
-                )
-                if schedule != "constant"
-                else None
-            )
+                loader = _loader(dataset, batch_size, generator, loader_workers, pin_memory, device)
+                forward, batches = model, _images(loader, device, _augmenter(fill, seed))
+            steps = max(1, epochs * _steps_per_epoch(len(dataset), batch_size))
+            scheduler = _lr_scheduler(optim, schedule, steps)
             bar = trange(epochs, desc=desc or f"train {scope}", disable=not progress, leave=False)
             for _ in bar:
-                total, count = 0.0, 0
-                for inputs, labels in batches():
-                    with autocast:
-                        logits = forward(inputs)
-                        loss = sum(
-                            w * criterion(z, labels) for w, z in zip(weights, logits) if w != 0
-                        )
-                    optim.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optim.step()
-                    if scheduler is not None:
-                        scheduler.step()
-                    total += loss.item() * len(labels)
-                    count += len(labels)
-                history.append(total / count)
+                history.append(_epoch(forward, batches(), weights, optim, scheduler, autocast))
                 bar.set_postfix(loss=f"{history[-1]:.3f}")
                 if patience:
                     score = _validation_accuracy(model, validation, weights, device, scope)
@@ -323,6 +267,65 @@ def train(
         model.train(was_training)
         refresh_masked_weights(model)
     return history
+
+
+def _epoch(forward, batches, weights, optim, scheduler, autocast) -> float:
+    """One pass over ``batches`` minimising the weighted sum of the exits' cross-entropy losses
+    (book, chapter 2); returns the mean loss per sample."""
+    criterion = nn.CrossEntropyLoss()
+    total, count = 0.0, 0
+    for inputs, labels in batches:
+        with autocast:
+            logits = forward(inputs)
+            loss = sum(w * criterion(z, labels) for w, z in zip(weights, logits) if w != 0)
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        optim.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * len(labels)
+        count += len(labels)
+    return total / count
+
+
+def _augmentation_fill(dataset: Dataset, augment: str) -> torch.Tensor | None:
+    """The per-channel black that pads the crops, or None without augmentation."""
+    if augment == "none":
+        return None
+    if not hasattr(dataset, "black"):
+        raise ValueError(
+            f"augment={augment!r} needs an eelib ImageDataset (its black() pads the crops), "
+            f"got {type(dataset).__name__}"
+        )
+    return dataset.black()
+
+
+def _loader(dataset, batch_size, generator, workers, pin_memory, device) -> DataLoader:
+    # Not persistent_workers: a new iterator each epoch draws its base seed from the generator,
+    # as with no workers, so the shuffling is the same for any number of them.
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        generator=generator,
+        num_workers=workers,
+        pin_memory=pin_memory and device.type == "cuda",
+    )
+
+
+def _augmenter(fill: torch.Tensor | None, seed: int):
+    """A function of an ``(N, C, H, W)`` batch giving its random crops and flips, or None."""
+    if fill is None:
+        return None
+    draws = augmentation_generator(seed)
+    return lambda images: random_crop_flip(images, fill, draws)
+
+
+def _lr_scheduler(optim, schedule: str, steps: int):
+    """The learning-rate schedule over ``steps`` optimiser steps, or None for a constant one."""
+    if schedule == "constant":
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(optim, lambda step: lr_factor(schedule, step / steps))
 
 
 def _validation_accuracy(model, dataset, weights, device, scope: str) -> float:

@@ -112,7 +112,7 @@ def draw_explorer(
         front["flops"] / 1e6,
         100 * front["accuracy"],
         color=COLOURS[strategy],
-        label=f"{LABELS[strategy]}" + ("" if strategy == "dense" else f", {sparsity:.0%} sparse"),
+        label=_network_name(strategy, sparsity),
     )
     left.plot(
         point["mflops"],
@@ -213,21 +213,15 @@ def plotly_explorer(results: pd.DataFrame, seed: int | None = None, steps: int =
     Returns:
         A ``plotly.graph_objects.Figure``.
     """
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     seed = int(runs(results)["seed"].iloc[0]) if seed is None else seed
     networks = runs(results)
     networks = networks[networks["seed"] == seed].reset_index(drop=True)
     curves = [select_run(results, n.strategy, n.sparsity, seed) for n in networks.itertuples()]
-    names = [
-        LABELS[n.strategy] + ("" if n.strategy == "dense" else f", {n.sparsity:.0%} sparse")
-        for n in networks.itertuples()
-    ]
     taus = np.linspace(0, 1, steps)
     points = [[operating_point(c, t) for t in taus] for c in curves]  # [network][step]
-    K = num_exits(results)
-    exits = [f"exit {k}" for k in range(1, K)] + ["final"]
+    exits = [f"exit {k}" for k in range(1, num_exits(results))] + ["final"]
     dense_index = next(
         (i for i, n in enumerate(networks.itertuples()) if n.strategy == "dense"), None
     )
@@ -239,80 +233,116 @@ def plotly_explorer(results: pd.DataFrame, seed: int | None = None, steps: int =
         subplot_titles=("Accuracy–FLOPs trade-off", "Where images leave"),
     )
     start = int(0.9 * (steps - 1))
-    for i, (network, curve) in enumerate(zip(networks.itertuples(), curves)):
-        front, p = pareto_frontier(curve), points[i][start]
-        colour = COLOURS[network.strategy]
-        fig.add_trace(
-            go.Scatter(
-                x=front["flops"] / 1e6,
-                y=100 * front["accuracy"],
-                mode="lines+markers",
-                marker={"size": 3},
-                line={"color": colour},
-                name=names[i],
-                hovertemplate="%{x:.3f} MFLOPs, %{y:.1f} %<extra></extra>",
-            ),
-            1,
-            1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[p["mflops"]],
-                y=[100 * p["accuracy"]],
-                mode="markers",
-                marker={"size": 13, "color": "crimson"},
-                name="τ",
-                showlegend=False,
-                hovertemplate="%{x:.3f} MFLOPs, %{y:.1f} %<extra>τ</extra>",
-            ),
-            1,
-            1,
-        )
-        fig.add_trace(
-            go.Bar(
-                x=exits,
-                y=[100 * s for s in p["shares"]],
-                marker={"color": colour},
-                showlegend=False,
-                hovertemplate="%{y:.1f} %<extra></extra>",
-            ),
-            1,
-            2,
-        )
-    per_network = 3
-
-    def visible(i: int) -> list[bool]:
-        shown = [False] * (per_network * len(curves))
-        shown[per_network * i : per_network * (i + 1)] = [True] * per_network
-        if dense_index is not None and dense_index != i:
-            shown[per_network * dense_index] = True  # the dense frontier, for reference
-        return shown
-
+    names = [_network_name(n.strategy, n.sparsity) for n in networks.itertuples()]
+    for network, name, curve, along in zip(networks.itertuples(), names, curves, points):
+        front = pareto_frontier(curve)
+        _add_network(fig, name, COLOURS[network.strategy], front, along[start], exits)
     default = len(curves) - 1
-    for j, shown in enumerate(visible(default)):
+    for j, shown in enumerate(_visible(default, len(curves), dense_index)):
         fig.data[j].visible = shown
-    menu = [
-        {"label": names[i], "method": "update", "args": [{"visible": visible(i)}]}
-        for i in range(len(curves))
+    menu = _menu(names, dense_index)
+    _layout(fig, menu, default, _slider_steps(points, taus, exits), start, seed)
+    return fig
+
+
+_PER_NETWORK = 3
+"""Traces per network in :func:`plotly_explorer`: its frontier, its point at τ, its bars."""
+
+
+def _network_name(strategy: str, sparsity: float) -> str:
+    """A network's legend label: its strategy, and its sparsity unless it is dense."""
+    return LABELS[strategy] + ("" if strategy == "dense" else f", {sparsity:.0%} sparse")
+
+
+def _add_network(fig, name: str, colour: str, front: pd.DataFrame, point: dict, exits: list):
+    """One network's traces: its Pareto frontier, its operating point and where images leave."""
+    import plotly.graph_objects as go
+
+    fig.add_trace(
+        go.Scatter(
+            x=front["flops"] / 1e6,
+            y=100 * front["accuracy"],
+            mode="lines+markers",
+            marker={"size": 3},
+            line={"color": colour},
+            name=name,
+            hovertemplate="%{x:.3f} MFLOPs, %{y:.1f} %<extra></extra>",
+        ),
+        1,
+        1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[point["mflops"]],
+            y=[100 * point["accuracy"]],
+            mode="markers",
+            marker={"size": 13, "color": "crimson"},
+            name="τ",
+            showlegend=False,
+            hovertemplate="%{x:.3f} MFLOPs, %{y:.1f} %<extra>τ</extra>",
+        ),
+        1,
+        1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=exits,
+            y=[100 * s for s in point["shares"]],
+            marker={"color": colour},
+            showlegend=False,
+            hovertemplate="%{y:.1f} %<extra></extra>",
+        ),
+        1,
+        2,
+    )
+
+
+def _visible(i: int, count: int, dense_index: int | None) -> list[bool]:
+    """Which of the traces of ``count`` networks show when network ``i`` is picked: its own, and
+    the dense frontier for reference."""
+    shown = [False] * (_PER_NETWORK * count)
+    shown[_PER_NETWORK * i : _PER_NETWORK * (i + 1)] = [True] * _PER_NETWORK
+    if dense_index is not None and dense_index != i:
+        shown[_PER_NETWORK * dense_index] = True  # the dense frontier, for reference
+    return shown
+
+
+def _menu(names: list[str], dense_index: int | None) -> list[dict]:
+    """The network menu's buttons, one per network, each showing its traces."""
+    return [
+        {
+            "label": name,
+            "method": "update",
+            "args": [{"visible": _visible(i, len(names), dense_index)}],
+        }
+        for i, name in enumerate(names)
     ]
-    point_traces = [per_network * i + 1 for i in range(len(curves))]
-    bar_traces = [per_network * i + 2 for i in range(len(curves))]
-    slider_steps = [
+
+
+def _slider_steps(points: list[list[dict]], taus: np.ndarray, exits: list) -> list[dict]:
+    """The τ slider's steps: each moves every network's point and bars to its value at τ."""
+    count = len(points)
+    point_traces = [_PER_NETWORK * i + 1 for i in range(count)]
+    bar_traces = [_PER_NETWORK * i + 2 for i in range(count)]
+    return [
         {
             "label": f"{t:.2f}",
             "method": "restyle",
             "args": [
                 {
-                    "x": [[points[i][s]["mflops"]] for i in range(len(curves))]
-                    + [exits] * len(curves),
-                    "y": [[100 * points[i][s]["accuracy"]] for i in range(len(curves))]
-                    + [[100 * v for v in points[i][s]["shares"]] for i in range(len(curves))],
+                    "x": [[points[i][s]["mflops"]] for i in range(count)] + [exits] * count,
+                    "y": [[100 * points[i][s]["accuracy"]] for i in range(count)]
+                    + [[100 * v for v in points[i][s]["shares"]] for i in range(count)],
                 },
                 point_traces + bar_traces,
             ],
         }
         for s, t in enumerate(taus)
     ]
+
+
+def _layout(fig, menu: list[dict], default: int, steps: list[dict], start: int, seed: int):
+    """The explorer's network menu, τ slider, size, titles and axes."""
     fig.update_layout(
         updatemenus=[
             {
@@ -326,7 +356,7 @@ def plotly_explorer(results: pd.DataFrame, seed: int | None = None, steps: int =
         ],
         sliders=[
             {
-                "steps": slider_steps,
+                "steps": steps,
                 "active": start,
                 "currentvalue": {"prefix": "τ = "},
                 "pad": {"t": 50},
@@ -341,4 +371,3 @@ def plotly_explorer(results: pd.DataFrame, seed: int | None = None, steps: int =
     fig.update_xaxes(title_text="mean MFLOPs per image", row=1, col=1)
     fig.update_yaxes(title_text="test accuracy (%)", row=1, col=1)
     fig.update_yaxes(title_text="images leaving (%)", range=[0, 100], row=1, col=2)
-    return fig

@@ -142,10 +142,10 @@ def test_the_correction_widens_every_interval():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"grid": "cubic"}, "grid is one of linear, log"),
+        ({"grid": "cubic"}, "unknown grid 'cubic'; choose one of linear, log"),
         ({"confidence": 95}, "confidence is a fraction in (0, 1)"),
-        ({"margin": 0}, "margin is a positive number of accuracy points"),
-        ({"points": 1}, "points is a whole number ≥ 2"),
+        ({"margin": 0}, "margin (accuracy points) must be a number > 0"),
+        ({"points": 1}, "points must be an integer ≥ 2"),
         ({"target_drop": 1.0}, "no analysis setting 'target_drop'"),
     ],
 )

@@ -84,3 +84,22 @@ def test_training_flops_follow_what_each_scope_trains(model):
 def test_training_flops_refuses_an_unknown_scope(model):
     with pytest.raises(ValueError, match="scope"):
         training_flops(model, (1, 28, 28), "heads")
+
+
+def test_compute_budget_matches_the_strategies_within_the_tolerance(model):
+    """Joint epochs are chosen so all at once and ordered cost the same training compute within
+    COMPUTE_TOLERANCE at every target; a set joint_epochs that misses it is refused."""
+    import eelib.experiment
+    from eelib.costs import COMPUTE_TOLERANCE, compute_budget
+    from eelib.profiles import get_profile, validate
+
+    settings = dict(train_epochs=1, head_epochs=2, prune_steps=1, finetune_epochs=1)
+    config = validate(get_profile("fast").replace(sparsities=(0.5, 0.8), **settings))
+    joint_epochs, table = compute_budget(config, model, (1, 28, 28), 100)
+    assert list(table["sparsity"]) == [0.5, 0.8]
+    # epoch-equivalents of all at once: joint training, then one round of one epoch per target
+    assert list(table["all-at-once_epochs"]) == pytest.approx([joint_epochs + 1, joint_epochs + 2])
+    assert (table["ratio"] - 1).abs().max() <= COMPUTE_TOLERANCE
+    with pytest.raises(ValueError, match="must agree within 10 %"):
+        compute_budget(config.replace(joint_epochs=5 * joint_epochs), model, (1, 28, 28), 100)
+    assert eelib.experiment.compute_budget is compute_budget  # still importable there

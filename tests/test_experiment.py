@@ -7,6 +7,7 @@ import torch
 
 import eelib.__main__
 import eelib.experiment
+import eelib.provenance
 from eelib import get_profile, load_results, num_exits, run_experiment, save_results, summarise
 from eelib.__main__ import main
 from eelib.plots import plot_tradeoff
@@ -95,7 +96,7 @@ def test_bad_settings_are_refused():
         (dict(sparsities=[0.5, 0.5]), "distinct"),
         (dict(seeds=[1, 1]), "distinct integers"),
         (dict(thresholds=1), "thresholds"),
-        (dict(lr=0), "positive learning rate"),
+        (dict(lr=0), "lr must be a number > 0"),
         (dict(architecture="vgg"), "unknown architecture"),
         (dict(val_size=55), "multiple of the 10 classes"),
         (dict(joint_epochs=30), "within 10 %"),
@@ -371,9 +372,9 @@ def test_ordered_heads_get_as_many_rounds_as_the_base_network_took(monkeypatch):
     calls = []
     real = eelib.experiment.prune_heads
 
-    def record(model, train_set, sparsity, start, rounds, *args, **kwargs):
+    def record(model, train_set, sparsity, *, start, rounds, **kwargs):
         calls.append((sparsity, start, rounds))
-        return real(model, train_set, sparsity, start, rounds, *args, **kwargs)
+        return real(model, train_set, sparsity, start=start, rounds=rounds, **kwargs)
 
     monkeypatch.setattr(eelib.experiment, "prune_heads", record)
     settings = {**TINY, "prune_steps": 2, "head_epochs": 3}
@@ -407,7 +408,7 @@ def test_set_overrides_any_setting_with_one_line_errors(tmp_path, capsys):
     for bad, message in (
         (["--set", "lr"], "NAME=VALUE"),
         (["--set", "speed=3"], "unknown setting 'speed'"),
-        (["--set", "lr=-1"], "positive learning rate"),
+        (["--set", "lr=-1"], "lr must be a number > 0"),
         (["--train-epochs", "2", "--set", "train_epochs=3"], "set twice"),
         (["--set", "optimizer=lamb"], "unknown optimizer 'lamb'"),
         (["--set", "lr_schedule=linear"], "unknown lr_schedule"),
@@ -473,12 +474,13 @@ def test_cpu_has_bfloat16_says_what_torch_reports():
 def test_the_metadata_names_the_cpu_model(monkeypatch, tmp_path):
     """results' ``machine`` names the CPU (``/proc/cpuinfo``'s model name), not only ``x86_64``:
     run times, and whether bfloat16 is fast, depend on it."""
-    machine = eelib.experiment._machine(torch.device("cpu"))
-    assert machine["cpu"] == eelib.experiment.cpu_model() and machine["cpu"]
+    machine = eelib.provenance.machine(torch.device("cpu"))
+    assert machine["cpu"] == eelib.provenance.cpu_model() and machine["cpu"]
+    assert eelib.experiment.cpu_model is eelib.provenance.cpu_model  # still importable there
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t: avx2\n")
-    real = eelib.experiment.Path
+    real = eelib.provenance.Path
     monkeypatch.setattr(
-        eelib.experiment, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real(p)
+        eelib.provenance, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real(p)
     )
-    assert eelib.experiment.cpu_model() == "AMD EPYC 9B14"
+    assert eelib.provenance.cpu_model() == "AMD EPYC 9B14"

@@ -64,7 +64,9 @@ def test_pool_sides_must_be_positive_integers(bad):
 def test_max_pooling_only_after_chosen_stages():
     from eelib import exit_costs
 
-    net = EarlyExitCNN(1, 10, (16, 16, 32, 32, 64, 64), 4, 1, pool_after=(2, 4, 6))
+    net = EarlyExitCNN(
+        1, 10, widths=(16, 16, 32, 32, 64, 64), head_pool=4, final_pool=1, pool_after=(2, 4, 6)
+    )
     assert net.num_exits == 6 and net.config["pool_after"] == [2, 4, 6]
     x = torch.zeros(1, 1, 28, 28)
     sides = []

@@ -2,12 +2,21 @@
 they were."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 import torch
 
 from eelib.checkpoints import config_hash
-from eelib.profiles import LATER_SETTINGS, PROFILES, Profile, get_profile, parse_setting, validate
+from eelib.profiles import (
+    LATER_SETTINGS,
+    PROFILES,
+    Profile,
+    build_model,
+    get_profile,
+    parse_setting,
+    validate,
+)
 
 # config_hash of the fast and full profiles before the later settings existed (commit 1d3202e):
 # their checkpoints, and so an interrupted run of theirs, stay valid.
@@ -65,7 +74,7 @@ def test_every_later_setting_is_a_profile_field_that_set_reaches():
         (dict(augment="mixup"), "unknown augment"),
         (dict(momentum=-0.1), "momentum must be a number ≥ 0"),
         (dict(weight_decay="1e-4x"), "weight_decay must be a number ≥ 0"),
-        (dict(head_lr=0), "head_lr must be a positive learning rate"),
+        (dict(head_lr=0), "head_lr must be a number > 0"),
         (dict(loader_workers=-1), "loader_workers must be an integer ≥ 0"),
         (dict(pin_memory="yes"), "pin_memory must be True or False"),
         (dict(augment="crop-flip", heads_compute="cached"), "change every epoch"),
@@ -74,3 +83,25 @@ def test_every_later_setting_is_a_profile_field_that_set_reaches():
 def test_the_later_settings_are_checked(setting, message):
     with pytest.raises(ValueError, match=message):
         validate(PROFILES["fast"].replace(**setting))
+
+
+def test_a_network_setting_counts_in_the_hash_only_where_the_architecture_reads_it():
+    cpu = torch.device("cpu")
+    full, fast = get_profile("full"), get_profile("fast")
+    assert config_hash(full.replace(pool_after=(1, 2)), cpu) == config_hash(full, cpu)
+    assert config_hash(fast.replace(exit_after=(1, 2)), cpu) == config_hash(fast, cpu)
+    assert config_hash(full.replace(final_pool=2), cpu) != config_hash(full, cpu)
+    net = build_model(full.replace(final_pool=2), in_channels=1)
+    assert net.final_classifier[-1].in_features == 64 * 2 * 2, "the ResNet reads final_pool"
+    assert build_model(full, in_channels=1).final_classifier[-1].in_features == 64
+
+
+def test_the_setup_page_describes_the_profiles_as_they_are():
+    text = (Path(__file__).resolve().parents[1] / "book" / "setup.md").read_text()
+    full = get_profile("full")
+    words = {3: "three", 5: "five"}
+    line = next(line for line in text.splitlines() if line.startswith("- `full`"))
+    assert f"{words[len(full.seeds)]} seeds" in line
+    shown = ", ".join(f"{round(100 * s)}" for s in full.sparsities[:-1])
+    assert f"{shown} and {round(100 * full.sparsities[-1])} %" in text
+    assert "_build/learner/notebooks/" in text, "learners open the copies without answers"

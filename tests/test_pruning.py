@@ -159,7 +159,7 @@ def test_each_strategy_continues_a_trajectory_from_a_given_sparsity(model, tiny_
     assert abs(sparsity(base, "base") - 0.75) <= 1 / _count(base, "base")
     assert sparsity(base, "exits") == 0, "the base network's trajectory leaves the heads alone"
     before = [p.detach().clone() for _, part in base.parts("base") for p in part.parameters()]
-    train(base, tiny_set, 1, "exits", progress=False, batch_size=32)
+    train(base, tiny_set, 1, scope="exits", progress=False, batch_size=32)
     heads = prune_heads(base, tiny_set, 0.5, rounds=1, **kwargs)
     heads = prune_heads(heads, tiny_set, 0.75, start=0.5, rounds=2, seed=1, **kwargs)
     assert abs(sparsity(heads, "exits") - 0.75) <= 1 / _count(heads, "exits")

@@ -33,7 +33,7 @@ def test_one_thread_gives_the_same_network_whatever_the_thread_pool(model, tiny_
     a, b = (net.state_dict().values() for net in nets)
     assert all(torch.equal(p, q) for p, q in zip(a, b))
     for bad in (0, 1.5, True):
-        with pytest.raises(ValueError, match="threads must be a positive integer"):
+        with pytest.raises(ValueError, match="threads must be an integer ≥ 1 or None"):
             train(copy.deepcopy(model), tiny_set, 1, progress=False, threads=bad)
 
 
