@@ -1,10 +1,11 @@
 """Pieces of a run on Dask workers: worker processes on this machine, or a cluster's.
 
 :func:`eelib.run_experiment` cuts a run into independent (seed, strategy) tasks; with
-``workers > 1`` or a ``scheduler`` they go to Dask (``distributed``), one task at a time per
-worker, each worker storing its finished pieces in the checkpoint folder the tasks share (see
-:mod:`eelib.checkpoints`; :func:`pieces_folder`, :func:`run_strategies`). Dask was chosen over Ray (``results/README.md``, "The `paper`
-profile", gives the commands for several GPUs and a SLURM cluster): its ``distributed`` package is pure Python (a few MB, no server binaries), runs the
+``workers > 1`` or a ``scheduler`` they go to Dask (``distributed``, :func:`run_strategies`), one
+task at a time per worker, each worker storing its finished pieces in the checkpoint folder the
+tasks share (:func:`pieces_folder`, :mod:`eelib.checkpoints`). Dask was chosen over Ray
+(``results/README.md``, "The `paper` profile", gives the commands for several GPUs and a SLURM
+cluster): its ``distributed`` package is pure Python (a few MB, no server binaries), runs the
 same code on a ``LocalCluster`` of processes and on a cluster, gives a task a GPU through worker
 resources (``--resources GPU=1``), starts on SLURM through ``dask-jobqueue`` or a scheduler file,
 and does a lost worker's tasks again on another worker.

@@ -145,8 +145,8 @@ def run_experiment(
         if config.precision == "bfloat16" and device.type == "cpu" and not cpu_has_bfloat16():
             warnings.warn(
                 "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), so bfloat16 training "
-                "is emulated and much slower than float32 here (benchmarks/training_throughput.csv); "
-                "set precision='float32' "
+                "is emulated and much slower than float32 here "
+                "(benchmarks/training_throughput.csv); set precision='float32' "
                 "(--set precision=float32) unless the numbers must match a bfloat16 run",
                 stacklevel=2,
             )
@@ -154,7 +154,16 @@ def run_experiment(
     start = time.perf_counter()
     with pieces_folder(checkpoints, shared) as folder:
         # here first: the settings' compute is matched and a download happens once
-        study = _prepare(config, root, download, here, folder, progress, device, shared)
+        study = _prepare(
+            config,
+            root=root,
+            download=download,
+            device=here,
+            checkpoints=folder,
+            progress=progress,
+            key_device=device,
+            restore_only=shared,
+        )
         remote = []
         if shared:
             if root is None and download:
@@ -172,16 +181,16 @@ def run_experiment(
     sizes = len(study.train_set), len(study.val_set), len(study.test_set)
     results.attrs["metadata"] = metadata(
         study.config,
-        study.compute,
-        study.key,
-        study.device,
-        sizes,
-        study.pieces.seconds,
-        study.pieces.resumed,
-        start,
-        workers,
-        scheduler,
-        remote,
+        compute=study.compute,
+        key=study.key,
+        device=study.device,
+        images=sizes,
+        seconds=study.pieces.seconds,
+        resumed=study.pieces.resumed,
+        start=start,
+        workers=workers,
+        scheduler=scheduler,
+        remote=remote,
     )
     if out is not None:
         save_results(results, out, overwrite=overwrite)
@@ -240,6 +249,7 @@ def _data(name: str, root, download: bool, val_size: int):
 
 def _prepare(
     config: Profile,
+    *,
     root,
     download,
     device,
@@ -370,7 +380,9 @@ def _work(task) -> dict:
     if threads:
         torch.set_num_threads(threads)
     device = check_device(worker_device(device))
-    study = _prepare(config, root, download, device, folder, progress=False)
+    study = _prepare(
+        config, root=root, download=download, device=device, checkpoints=folder, progress=False
+    )
     STRATEGY_RUNS[name](study, seed)
     return {"resumed": study.pieces.resumed, "machine": machine(device)}
 

@@ -86,6 +86,7 @@ def machine(device: torch.device) -> dict[str, str | int]:
 
 def metadata(
     config: Profile,
+    *,
     compute: pd.DataFrame,
     key: str,
     device: torch.device,
