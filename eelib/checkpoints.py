@@ -35,8 +35,8 @@ def config_hash(config: Profile, device: torch.device) -> str:
     default, so setting it changes no hash: it changes no network.
     """
     defaults = {f.name: f.default for f in dataclasses.fields(config)}
-    read = set(ARCHITECTURE_SETTINGS.get(config.architecture, defaults))
-    unread = {name for names in ARCHITECTURE_SETTINGS.values() for name in names} - read
+    network = {name for names in ARCHITECTURE_SETTINGS.values() for name in names}
+    unread = network - set(ARCHITECTURE_SETTINGS.get(config.architecture, network))
     settings = {
         k: defaults[k] if k in unread else v
         for k, v in config.to_dict().items()

@@ -52,7 +52,7 @@ from .frontiers import (
     targets,
 )
 from .results import RUN, STRATEGIES, collapsed_layers, early_exits, exit_gaps, num_exits
-from .stats import corrected, decide, equivalence, interval, interval_table
+from .stats import check_confidence, corrected, decide, equivalence, interval, interval_table
 
 
 @dataclass(frozen=True)
@@ -167,10 +167,7 @@ class Analysis:
         arguments.choice(self.choose, "choose", CHOICES)
         arguments.choice(self.rising, "rising", EXTENTS)
         arguments.choice(self.pairing, "pairing", PAIRINGS)
-        if isinstance(self.confidence, bool) or not 0 < self.confidence < 1:
-            raise ValueError(
-                f"confidence is a fraction in (0, 1), e.g. 0.95; got {self.confidence!r}"
-            )
+        check_confidence(self.confidence)
         arguments.number(self.high_drop, "high_drop (accuracy points)", above=True)
         arguments.number(self.margin, "margin (accuracy points)", above=True)
         arguments.number(self.flops_margin, "flops_margin (percent)", above=True)

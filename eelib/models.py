@@ -211,8 +211,8 @@ class EarlyExitResNet(EarlyExitNetwork):
     widths 16, 32, 64 (the second and third groups halve the grid). Internal classifiers read the
     output of the blocks in ``exit_after`` (numbered 1..3n); each pools to ``head_pool × head_pool``
     and applies one linear layer. The final classifier is ResNet's: global average pooling
-    (``final_pool=1``), one linear layer. The default is Görmez & Koyuncu's (2022) network as the first author's poster
-    gives it: ResNet-56 (n = 9, 27 blocks) with exits after blocks 4, 8, 12, 16, 20 and 24, the
+    (``final_pool=1``), one linear layer. The default is Görmez & Koyuncu's (2022) network as the
+    first author's poster gives it: ResNet-56 (n = 9, 27 blocks) with exits after blocks 4, 8, 12, 16, 20 and 24, the
     placement of Kaya et al. (2019), 7 exits in all.
 
     Args:

@@ -15,7 +15,12 @@ VERDICTS = ("holds", "does not hold", "undecided")
 """The verdicts a claim can get (:func:`decide`)."""
 
 
-def _confidence(confidence: float) -> None:
+def check_confidence(confidence: float) -> None:
+    """Check a confidence level (a fraction in (0, 1), e.g. 0.95), as every interval here takes.
+
+    Raises:
+        ValueError: ``confidence`` is a ``bool`` or not strictly between 0 and 1.
+    """
     if isinstance(confidence, bool) or not 0 < confidence < 1:
         raise ValueError(f"confidence is a fraction in (0, 1), e.g. 0.95; got {confidence!r}")
 
@@ -35,7 +40,7 @@ def interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     """
     from scipy import stats  # here, not at the top: importing it takes a third of a second
 
-    _confidence(confidence)
+    check_confidence(confidence)
     values = _finite(values)
     if len(values) == 0:
         return np.nan, np.nan, np.nan
@@ -88,7 +93,7 @@ def equivalence(values, margin: float, confidence: float = 0.95) -> float:
 
     if not margin > 0:
         raise ValueError(f"margin must be positive (in the values' unit), got {margin!r}")
-    _confidence(confidence)
+    check_confidence(confidence)
     values = _finite(values)
     if len(values) < 2:
         return np.nan
@@ -132,6 +137,6 @@ def corrected(confidence: float, tests: int) -> float:
     Raises:
         ValueError: a confidence outside (0, 1) or fewer than 1 test.
     """
-    _confidence(confidence)
+    check_confidence(confidence)
     arguments.integer(tests, "tests (how many claims are tested)")
     return 1 - (1 - confidence) / tests
