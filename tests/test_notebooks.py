@@ -404,3 +404,24 @@ def test_networks_are_the_profiles_under_the_full_profile(path, monkeypatch):
             with torch.no_grad():
                 logits = model.eval()(torch.zeros(2, 1, 28, 28))  # two Fashion-MNIST images
             assert [tuple(z.shape) for z in logits] == [(2, 10)] * model.num_exits, where
+
+
+def test_the_quoted_definitions_and_paper_figures_match_eelib():
+    """Chapter 3's collapse threshold and the paper's head sparsities in chapters 0 and 4 are
+    typed in their Markdown: they must say what eelib.results and eelib.paper hold."""
+    from eelib import paper
+    from eelib.results import COLLAPSED
+
+    def markdown(stem: str) -> str:
+        cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+        text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        return " ".join(text.split())
+
+    assert f"COLLAPSED` sparsity ({COLLAPSED:.0%})".replace("%", " %") in markdown(
+        "03_magnitude_pruning"
+    )
+    low, high, _ = paper.PARTS["all-at-once"]
+    for stem in ("00_quick_tour", "04_pruning_early_exit_networks"):
+        assert f"{low}–{high} %" in markdown(stem), stem
+    low, high, _ = paper.PARTS["ordered"]
+    assert f"{low}–{high} %" in markdown("00_quick_tour")
