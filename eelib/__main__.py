@@ -27,7 +27,7 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"
 
 
-FLAGS = ("dataset", "seeds", "sparsities", "train_epochs", "prune_steps", "finetune_epochs")
+FLAGS = ("dataset", "seeds", "sparsities", "train_epochs", "prune_rounds", "finetune_epochs")
 FLAGS += ("head_epochs", "precision")
 """Profile settings that have an option of their own (``--train-epochs``…) beside ``--set``."""
 
@@ -38,6 +38,9 @@ def _settings(args) -> dict:
     Raises ValueError for a bad ``--set`` or a setting given both ways.
     """
     flags = {name: getattr(args, name) for name in FLAGS if getattr(args, name) is not None}
+    if args.prune_steps is not None:
+        warnings.warn("--prune-steps is now called --prune-rounds", DeprecationWarning)
+        flags.setdefault("prune_rounds", args.prune_steps)
     extra = dict(parse_setting(text) for text in args.set)
     twice = sorted(set(flags) & set(extra))
     if twice:
@@ -75,7 +78,10 @@ def _add_reproduce(commands) -> None:
         "--sparsities", type=float, nargs="+", help="target sparsities, fractions in [0, 1)"
     )
     rep.add_argument("--train-epochs", type=int, help="override the profile's training epochs")
-    rep.add_argument("--prune-steps", type=int, help="override the profile's pruning rounds")
+    rep.add_argument(
+        "--prune-rounds", type=int, help="override the rounds of (prune + fine-tune) per target"
+    )
+    rep.add_argument("--prune-steps", type=int, help=argparse.SUPPRESS)  # its old name
     rep.add_argument(
         "--finetune-epochs", type=int, help="override the profile's fine-tuning epochs per round"
     )

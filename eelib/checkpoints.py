@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from .memory_format import refresh_masked_weights
 from .models import PRUNABLE_TYPES, EarlyExitNetwork
 from .profiles import ARCHITECTURE_SETTINGS, Profile
+from .results import RENAMED_SETTINGS
 
 
 def config_hash(config: Profile, device: torch.device) -> str:
@@ -32,7 +33,8 @@ def config_hash(config: Profile, device: torch.device) -> str:
 
     A network setting that the architecture does not read (``pool_after`` for a ResNet,
     ``exit_after`` for the CNN…, see :data:`eelib.profiles.ARCHITECTURE_SETTINGS`) counts at its
-    default, so setting it changes no hash: it changes no network.
+    default, so setting it changes no hash: it changes no network. A renamed setting is hashed
+    under its old name (:data:`eelib.results.RENAMED_SETTINGS`): a rename changes no hash.
     """
     defaults = {f.name: f.default for f in dataclasses.fields(config)}
     network = {name for names in ARCHITECTURE_SETTINGS.values() for name in names}
@@ -42,6 +44,8 @@ def config_hash(config: Profile, device: torch.device) -> str:
         for k, v in config.to_dict().items()
         if k not in ("seeds", "name", "description")
     }
+    old_names = {new: old for old, new in RENAMED_SETTINGS.items()}
+    settings = {old_names.get(k, k): v for k, v in settings.items()}
     settings["device"] = device.type
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -153,9 +157,9 @@ class Pieces:
         self.rows, self.seconds, self.resumed = [], 0.0, 0
         self.bar = tqdm(total=total, desc="pieces", disable=not progress)
 
-    def run(self, seed: int, name: str, model, work, record: str | None = None, target=0.0):
+    def run(self, seed: int, name: str, model, work, record: str | None = None, sparsity=0.0):
         """Restore piece ``name`` into ``model``, or do ``work(model)`` and store it; return the
-        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``target``,
+        model. A recorded piece (``record`` = its strategy) adds the model's rows at ``sparsity``,
         with the run-level columns ``work`` may return as a dict.
 
         Raises:
@@ -178,7 +182,7 @@ class Pieces:
             if record is not None:
                 rows = self.evaluate(model).assign(**extra)
                 rows.insert(0, "seed", seed)
-                rows.insert(0, "sparsity", target)
+                rows.insert(0, "sparsity", sparsity)
                 rows.insert(0, "strategy", record)
             took = time.perf_counter() - began
             self.store.save(seed, name, model, took, rows)

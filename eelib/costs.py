@@ -207,7 +207,7 @@ def compute_budget(
     """Training compute of each strategy up to each target, and the joint epochs that match them.
 
     Per training sample, ``training_flops`` counts one step of each scope (forward + backward,
-    dense). Reaching the i-th target costs (with p = ``prune_steps``, F = ``finetune_epochs``):
+    dense). Reaching the i-th target costs (with p = ``prune_rounds``, F = ``finetune_epochs``):
 
     - all at once: ``(joint_epochs + i·p·F) × FLOPs(all)`` — joint training, then i·p rounds;
     - ordered: ``(train_epochs + i·p·F) × FLOPs(base) + (head_epochs + i·p·F) × FLOPs(exits)``
@@ -242,25 +242,25 @@ def compute_budget(
     """
     per = {scope: training_flops(model, input_shape, scope) for scope in ("all", "base", "exits")}
     once, per_epoch = cached_heads_flops(model, input_shape)
-    p, F = config.prune_steps, config.finetune_epochs
+    p, F = config.prune_rounds, config.finetune_epochs
     head_epochs = config.head_epochs or config.train_epochs
     rounds = np.arange(1, len(config.sparsities) + 1) * p
-    steps = rounds * F
-    base = (config.train_epochs + steps) * per["base"]
-    uncached = base + (head_epochs + steps) * per["exits"]
-    cached = base + (1 + rounds) * once + (head_epochs + steps) * per_epoch
+    tuning = rounds * F
+    base = (config.train_epochs + tuning) * per["base"]
+    uncached = base + (head_epochs + tuning) * per["exits"]
+    cached = base + (1 + rounds) * once + (head_epochs + tuning) * per_epoch
     ordered = cached if config.heads_compute == "cached" else uncached
 
     def worst(joint_epochs: int) -> float:
-        return float(np.max(np.abs((joint_epochs + steps) * per["all"] / ordered - 1)))
+        return float(np.max(np.abs((joint_epochs + tuning) * per["all"] / ordered - 1)))
 
     joint_epochs = config.joint_epochs or min(
-        range(1, 2 * (config.train_epochs + head_epochs + steps[-1]) + 1), key=worst
+        range(1, 2 * (config.train_epochs + head_epochs + tuning[-1]) + 1), key=worst
     )
     table = pd.DataFrame(
         {
             "sparsity": config.sparsities,
-            "all-at-once": (joint_epochs + steps) * per["all"] * train_size,
+            "all-at-once": (joint_epochs + tuning) * per["all"] * train_size,
             "ordered": uncached * train_size,
             "ordered (cached)": cached * train_size,
         }
@@ -275,6 +275,6 @@ def compute_budget(
             f"with {joint_epochs} joint epochs, all at once costs "
             f"{', '.join(f'{r:.2f}' for r in ratios)} × the ordered strategy's training "
             f"compute at the targets; they must agree within {100 * COMPUTE_TOLERANCE:.0f} %. Leave "
-            "joint_epochs unset to match it, or change train_epochs, head_epochs or prune_steps."
+            "joint_epochs unset to match it, or change train_epochs, head_epochs or prune_rounds."
         )
     return joint_epochs, table

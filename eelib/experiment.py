@@ -61,14 +61,14 @@ def run_experiment(
     - **dense**: the network trained jointly for ``joint_epochs``, then fine-tuned jointly for as
       many epochs as the whole pruning trajectory (the fine-tuned dense reference, sparsity 0);
     - **all at once** (:func:`eelib.prune_all_at_once`): the same jointly trained network, pruned
-      in one global pool along one trajectory — ``prune_steps`` rounds of (prune +
+      in one global pool along one trajectory — ``prune_rounds`` rounds of (prune +
       ``finetune_epochs`` of joint fine-tuning) from each target to the next — recorded at every
       target on the way;
     - **ordered**: the base network trained for ``train_epochs``, pruned along its own trajectory
       (:func:`eelib.prune_base`); at each target a copy gets its exit heads trained for
       ``head_epochs`` on the frozen base, then pruned to the target in as many rounds as the
       base network took to reach it (:func:`eelib.prune_heads`): the paper's rule, which it
-      applies with 20 rounds for each (the number of rounds here is ``prune_steps`` per target).
+      applies with 20 rounds for each (the number of rounds here is ``prune_rounds`` per target).
 
     ``joint_epochs`` is chosen so both strategies' training compute agrees within 10 % at every
     target (:func:`eelib.costs.compute_budget`). Curves are swept on the test set;
@@ -284,7 +284,7 @@ def all_at_once(study: _Study, seed: int) -> None:
     """Strategy 1 for one seed: joint training, the fine-tuned dense reference, the trajectory.
 
     From each target to the next, :func:`eelib.prune_all_at_once` continues the jointly trained
-    network's trajectory in ``prune_steps`` rounds; the network is recorded at every target.
+    network's trajectory in ``prune_rounds`` rounds; the network is recorded at every target.
     """
     c, train_set, pieces = study.config, study.train_set, study.pieces
     F, start = c.finetune_epochs, 0.0
@@ -301,32 +301,32 @@ def all_at_once(study: _Study, seed: int) -> None:
         lambda m: train(m, train_set, _rounds(c) * F, scope="all", seed=seed + 1, **study.tune),
         record="dense",
     )
-    for i, target in enumerate(c.sparsities):
+    for i, sparsity in enumerate(c.sparsities):
         pieces.run(
             seed,
-            f"all-at-once@{target}",
+            f"all-at-once@{sparsity}",
             joint,
             lambda m: prune_all_at_once(
-                m, train_set, target, **_leg(c, seed, start, i), **study.tune
+                m, train_set, sparsity, **_leg(c, seed, start, i), **study.tune
             ),
             record="all-at-once",
-            target=target,
+            sparsity=sparsity,
         )
-        start = target
+        start = sparsity
 
 
 def ordered(study: _Study, seed: int) -> None:
     """Strategy 2 for one seed: the base network's training, then its trajectory.
 
     From each target to the next, :func:`eelib.prune_base` continues the base network's
-    trajectory in ``prune_steps`` rounds; at each target a copy gets its exit heads trained on
+    trajectory in ``prune_rounds`` rounds; at each target a copy gets its exit heads trained on
     the frozen base (:func:`eelib.train`; ``head_epochs``, or until the validation accuracy
     stops improving with ``head_patience``, recorded as ``head_epochs_trained``) and pruned to
     the target (:func:`eelib.prune_heads`) in as many rounds as the base network took to get
     there (the paper: 20 rounds for each), and is recorded.
     """
     c, train_set, pieces = study.config, study.train_set, study.pieces
-    p, F, start = c.prune_steps, c.finetune_epochs, 0.0
+    p, F, start = c.prune_rounds, c.finetune_epochs, 0.0
     heads_seed = seed + _rounds(c) + 1
     base_net = pieces.run(
         seed,
@@ -336,15 +336,15 @@ def ordered(study: _Study, seed: int) -> None:
             m, train_set, c.train_epochs, scope="base", lr=c.lr, seed=seed, **study.fit
         ),
     )
-    for i, target in enumerate(c.sparsities):
+    for i, sparsity in enumerate(c.sparsities):
         pieces.run(
             seed,
-            f"base@{target}",
+            f"base@{sparsity}",
             base_net,
-            lambda m: prune_base(m, train_set, target, **_leg(c, seed, start, i), **study.tune),
+            lambda m: prune_base(m, train_set, sparsity, **_leg(c, seed, start, i), **study.tune),
         )
 
-        def heads(m, target=target, rounds=(i + 1) * p):
+        def heads(m, sparsity=sparsity, rounds=(i + 1) * p):
             early = {"validation": study.val_set, "patience": c.head_patience}
             epochs = train(
                 m,
@@ -356,11 +356,11 @@ def ordered(study: _Study, seed: int) -> None:
                 **study.head_training,
             )
             tune = {"finetune_epochs": F, "seed": heads_seed + 1, **study.tune}
-            prune_heads(m, train_set, target, start=0.0, rounds=rounds, **tune)
+            prune_heads(m, train_set, sparsity, start=0.0, rounds=rounds, **tune)
             return {"head_epochs_trained": len(epochs)}
 
-        pieces.run(seed, f"ordered@{target}", copy.deepcopy(base_net), heads, "ordered", target)
-        start = target
+        pieces.run(seed, f"ordered@{sparsity}", copy.deepcopy(base_net), heads, "ordered", sparsity)
+        start = sparsity
 
 
 STRATEGY_RUNS = {"all-at-once": all_at_once, "ordered": ordered}
@@ -389,11 +389,11 @@ def _work(task) -> dict:
 
 def _rounds(config: Profile) -> int:
     """Pruning rounds along a whole trajectory (to the last target)."""
-    return config.prune_steps * len(config.sparsities)
+    return config.prune_rounds * len(config.sparsities)
 
 
 def _leg(config: Profile, seed: int, start: float, i: int) -> dict:
     """Keyword arguments of a trajectory's pruning from ``start`` to its i-th target (from 0):
-    ``prune_steps`` rounds of ``finetune_epochs``, the first round's seed after the i·p before."""
-    p, F = config.prune_steps, config.finetune_epochs
+    ``prune_rounds`` rounds of ``finetune_epochs``, the first round's seed after the i·p before."""
+    p, F = config.prune_rounds, config.finetune_epochs
     return {"start": start, "rounds": p, "finetune_epochs": F, "seed": seed + 1 + i * p}

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -43,6 +44,7 @@ from . import arguments
 from .data import AUGMENTATIONS, DATASETS, IMAGE_CHANNELS
 from .models import EarlyExitCNN, EarlyExitNetwork, EarlyExitResNet
 from .pruning import check_sparsity
+from .results import RENAMED_SETTINGS
 from .training import OPTIMIZERS, PRECISIONS, SCHEDULES
 
 ARCHITECTURES = ("cnn", "resnet")
@@ -82,7 +84,7 @@ class Profile:
         joint_epochs: epochs of joint training (strategy 1's start and the dense reference); None:
             the whole number that matches strategy 1's training compute to strategy 2's (see
             :func:`eelib.costs.compute_budget`).
-        prune_steps: rounds of (prune + fine-tune) from one target sparsity to the next along
+        prune_rounds: rounds of (prune + fine-tune) from one target sparsity to the next along
             the pruning trajectory; the exit heads of strategy 2 are pruned to their target in as
             many rounds.
         finetune_epochs: fine-tuning epochs after each round.
@@ -130,7 +132,7 @@ class Profile:
     head_patience: int = 0
     heads_compute: str = "uncached"
     joint_epochs: int | None = None
-    prune_steps: int = 1
+    prune_rounds: int = 1
     finetune_epochs: int = 1
     sparsities: tuple[float, ...] = (0.5, 0.8, 0.9)
     seeds: tuple[int, ...] = (0,)
@@ -154,6 +156,7 @@ class Profile:
 
     def replace(self, **changes) -> "Profile":
         """A copy with some settings changed; None values are ignored. Unknown names → ValueError."""
+        changes = {current_name(k): v for k, v in changes.items()}
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ValueError(
@@ -215,6 +218,16 @@ LATER_SETTINGS = (
 """Settings added after the first committed results (see :meth:`Profile.to_dict`)."""
 
 
+def current_name(name: str) -> str:
+    """A setting's name now; an old name (:data:`eelib.results.RENAMED_SETTINGS`) is mapped to
+    its new one with a DeprecationWarning that names both."""
+    if name not in RENAMED_SETTINGS:
+        return name
+    new = RENAMED_SETTINGS[name]
+    warnings.warn(f"the setting {name} is now called {new}", DeprecationWarning, stacklevel=3)
+    return new
+
+
 PROFILES = {
     "fast": Profile(
         name="fast",
@@ -234,7 +247,7 @@ PROFILES = {
         final_pool=1,
         train_epochs=4,
         head_epochs=2,
-        prune_steps=1,
+        prune_rounds=1,
         finetune_epochs=1,
         sparsities=(0.5, 0.75, 0.9, 0.95),
         seeds=(0, 1, 2, 3, 4),
@@ -254,7 +267,7 @@ PROFILES = {
         final_pool=1,
         train_epochs=100,
         head_epochs=25,
-        prune_steps=4,
+        prune_rounds=4,
         finetune_epochs=2,
         sparsities=(0.5, 0.75, 0.9, 0.95, 0.98),
         seeds=(0, 1, 2),
@@ -292,7 +305,7 @@ def parse_setting(text: str) -> tuple[str, object]:
     import ast
 
     name, sep, value = text.partition("=")
-    name = name.strip().replace("-", "_")
+    name = current_name(name.strip().replace("-", "_"))
     names = [f.name for f in dataclasses.fields(Profile) if f.name not in ("name", "description")]
     if not sep:
         raise ValueError(f"--set takes NAME=VALUE (e.g. lr=0.1), got {text!r}")
@@ -392,7 +405,7 @@ def validate(config: Profile) -> Profile:
         arguments.choice(getattr(config, name), name, allowed)
     if config.head_optimizer is not None:
         arguments.choice(config.head_optimizer, "head_optimizer", OPTIMIZERS)
-    for name in ("train_epochs", "prune_steps", "finetune_epochs", "batch_size", "val_size"):
+    for name in ("train_epochs", "prune_rounds", "finetune_epochs", "batch_size", "val_size"):
         arguments.integer(getattr(config, name), name)
     arguments.integer(config.thresholds, "thresholds", 2)
     arguments.integer(config.head_patience, "head_patience", 0)

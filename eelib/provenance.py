@@ -121,7 +121,7 @@ def metadata(
         ``worker_machines`` when they were used), the image counts, ``wall_time_s`` and
         ``finished`` (UTC, ISO 8601).
     """
-    p, F = config.prune_steps, config.finetune_epochs
+    p, F = config.prune_rounds, config.finetune_epochs
     train_images, validation_images, test_images = images
     return {
         "config": config.to_dict(),

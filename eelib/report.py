@@ -208,12 +208,12 @@ def schedule_line(results: pd.DataFrame) -> str:
     """The run's seeds, targets and pruning schedule in one sentence, beside the paper's."""
     meta = results.attrs["metadata"]
     config = meta["config"]
-    steps, chosen = config["prune_steps"], targets(results)
-    rounds = [steps * (i + 1) for i in range(len(chosen))]
+    per_leg, chosen = config["prune_rounds"], targets(results)
+    rounds = [per_leg * (i + 1) for i in range(len(chosen))]
     heads = meta["budgets"].get("exit-head training epochs at each target (ordered)", "?")
     return (
         f"{results['seed'].nunique()} seed(s), targets "
-        f"{', '.join(f'{t:.0%}' for t in chosen)}; {steps} round(s) of (global magnitude "
+        f"{', '.join(f'{t:.0%}' for t in chosen)}; {per_leg} round(s) of (global magnitude "
         f"pruning + {config['finetune_epochs']} epoch(s) of fine-tuning) from one target to the "
         f"next, so {rounds[-1]} round(s) to {chosen[-1]:.0%} (the paper: {paper.ROUNDS}); base "
         f"training {config['train_epochs']} epochs, joint training {config['joint_epochs']}, "

@@ -37,6 +37,12 @@ RUN = ["strategy", "sparsity", "seed"]
 COLLAPSED = 0.99
 """A layer pruned to at least this sparsity counts as collapsed (book, chapter 3)."""
 
+RENAMED_SETTINGS = {"prune_steps": "prune_rounds"}
+"""Old names of profile settings and their names now: results files written under an old name
+load under the new one (:func:`load_results`); :meth:`eelib.Profile.replace` and ``--set``
+take the old one with a DeprecationWarning; :func:`eelib.checkpoints.config_hash` hashes under
+the old one, so the checkpoints of earlier runs stay theirs."""
+
 
 def exit_accuracy_column(k: int) -> str:
     """The column of exit k's accuracy with every sample forced out there (k from 1)."""
@@ -148,13 +154,14 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
 
     ``path`` is a ``.csv`` file or an ``http(s)://`` address of one (the committed results of the
     course's repository, for a notebook on Colab without a clone); the ``.json`` beside it is read
-    too. Raises FileNotFoundError when a local file does not exist.
+    too; a setting it names by an old name (:data:`eelib.results.RENAMED_SETTINGS`) is read
+    under its name now. Raises FileNotFoundError when a local file does not exist.
     """
     text = str(path)
     if text.startswith(("http://", "https://")):
         results = pd.read_csv(text)
         with urllib.request.urlopen(text[: -len(".csv")] + ".json") as response:
-            results.attrs["metadata"] = json.load(response)
+            results.attrs["metadata"] = _current_names(json.load(response))
         return results
     path = Path(path)
     if not path.is_file():
@@ -163,8 +170,19 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
         )
     results = pd.read_csv(path)
     meta = path.with_suffix(".json")
-    results.attrs["metadata"] = json.loads(meta.read_text()) if meta.exists() else {}
+    results.attrs["metadata"] = _current_names(
+        json.loads(meta.read_text()) if meta.exists() else {}
+    )
     return results
+
+
+def _current_names(metadata: dict) -> dict:
+    """Metadata whose ``config`` names its settings as :class:`eelib.Profile` does now."""
+    config = metadata.get("config", {})
+    for old, new in RENAMED_SETTINGS.items():
+        if old in config:
+            config[new] = config.pop(old)
+    return metadata
 
 
 def find_results(relative: str | os.PathLike) -> Path | None:

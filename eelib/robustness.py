@@ -101,7 +101,7 @@ def precision_variant(results: pd.DataFrame, other: pd.DataFrame) -> pd.DataFram
             precision.
     """
     mine, theirs = (r.attrs["metadata"] for r in (results, other))
-    keys = ("dataset", "architecture", "widths", "joint_epochs", "prune_steps", "finetune_epochs")
+    keys = ("dataset", "architecture", "widths", "joint_epochs", "prune_rounds", "finetune_epochs")
     differ = [k for k in keys if mine["config"].get(k) != theirs["config"].get(k)]
     dense = "dense reference fine-tuning epochs"
     if mine.get("budgets", {}).get(dense) != theirs.get("budgets", {}).get(dense):

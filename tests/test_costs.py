@@ -93,7 +93,7 @@ def test_compute_budget_matches_the_strategies_within_the_tolerance(model):
     from eelib.costs import COMPUTE_TOLERANCE, compute_budget
     from eelib.profiles import get_profile, validate
 
-    settings = dict(train_epochs=1, head_epochs=2, prune_steps=1, finetune_epochs=1)
+    settings = dict(train_epochs=1, head_epochs=2, prune_rounds=1, finetune_epochs=1)
     config = validate(get_profile("fast").replace(sparsities=(0.5, 0.8), **settings))
     joint_epochs, table = compute_budget(config, model, (1, 28, 28), 100)
     assert list(table["sparsity"]) == [0.5, 0.8]

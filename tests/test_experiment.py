@@ -15,7 +15,7 @@ from eelib.plots import plot_tradeoff
 TINY = dict(
     train_epochs=1,
     head_epochs=2,
-    prune_steps=1,
+    prune_rounds=1,
     finetune_epochs=1,
     thresholds=11,
     widths=(8, 16, 32),
@@ -90,7 +90,7 @@ def test_bad_settings_are_refused():
 @pytest.mark.parametrize(
     "setting, message",
     [
-        (dict(prune_steps=0), "prune_steps must be an integer"),
+        (dict(prune_rounds=0), "prune_rounds must be an integer"),
         (dict(train_epochs=1.5), "train_epochs must be an integer"),
         (dict(sparsities=[0.0, 0.5]), r"\(0, 1\)"),
         (dict(sparsities=[0.5, 0.5]), "distinct"),
@@ -185,7 +185,7 @@ def test_the_residual_profiles_run_on_a_cpu_with_a_tiny_budget(monkeypatch, name
         val_size=50,
         train_epochs=1,
         head_epochs=2,
-        prune_steps=1,
+        prune_rounds=1,
         finetune_epochs=1,
         thresholds=5,
         progress=False,
@@ -308,7 +308,7 @@ def test_command_line(tmp_path, capsys):
         "1",
         "--head-epochs",
         "2",
-        "--prune-steps",
+        "--prune-rounds",
         "1",
         "--no-progress",
         "--checkpoints",
@@ -323,6 +323,9 @@ def test_command_line(tmp_path, capsys):
     assert main(args) == 2, "an existing result is not overwritten"
     assert "exists" in capsys.readouterr().err
     assert main(["reproduce", "--sparsities", "1.5", "--out", str(tmp_path / "x.csv")]) == 2
+    with pytest.warns(DeprecationWarning, match="--prune-steps is now called --prune-rounds"):
+        assert main(["reproduce", "--prune-steps", "0", "--out", str(tmp_path / "y.csv")]) == 2
+    assert "prune_rounds must be an integer" in capsys.readouterr().err
 
 
 def test_find_results_looks_upward(tmp_path, monkeypatch):
@@ -367,7 +370,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
 
 
 def test_ordered_heads_get_as_many_rounds_as_the_base_network_took(monkeypatch):
-    """The paper's schedule: at the i-th target the base network has had i × prune_steps rounds,
+    """The paper's schedule: at the i-th target the base network has had i × prune_rounds rounds,
     and so have the exit heads of that target's ordered network."""
     calls = []
     real = eelib.experiment.prune_heads
@@ -377,7 +380,7 @@ def test_ordered_heads_get_as_many_rounds_as_the_base_network_took(monkeypatch):
         return real(model, train_set, sparsity, start=start, rounds=rounds, **kwargs)
 
     monkeypatch.setattr(eelib.experiment, "prune_heads", record)
-    settings = {**TINY, "prune_steps": 2, "head_epochs": 3}
+    settings = {**TINY, "prune_rounds": 2, "head_epochs": 3}
     results = run_experiment("fast", sparsities=[0.5, 0.8], seeds=[0], **settings)
     assert calls == [(0.5, 0.0, 2), (0.8, 0.0, 4)], "fresh heads, pruned from 0 each time"
     compute = pd.DataFrame(results.attrs["metadata"]["compute"]["per_target"])

@@ -21,6 +21,7 @@ from eelib.profiles import (
 # config_hash of the fast and full profiles before the later settings existed (commit 1d3202e):
 # their checkpoints, and so an interrupted run of theirs, stay valid.
 HASHES_BEFORE = {"fast": "82c6ac0b84e8", "full": "baf696b92eea"}
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 @pytest.mark.parametrize("name", ["fast", "full"])
@@ -44,7 +45,7 @@ def test_the_paper_profile_is_the_papers_setting():
     assert (paper.lr, paper.lr_schedule, paper.batch_size) == (0.1, "step", 128)
     assert paper.augment == "crop-flip" and paper.val_size == 5000
     assert (paper.head_optimizer, paper.head_lr, paper.head_epochs) == ("adam", 1e-3, 25)
-    assert paper.prune_steps * len(paper.sparsities) == 20, "the paper's 20 rounds"
+    assert paper.prune_rounds * len(paper.sparsities) == 20, "the paper's 20 rounds"
     assert paper.finetune_schedule == "cosine" and paper.finetune_lr == 0.01
     for name in ("optimizer", "lr_schedule", "augment", "head_lr"):
         assert name in paper.to_dict()
@@ -105,3 +106,20 @@ def test_the_setup_page_describes_the_profiles_as_they_are():
     shown = ", ".join(f"{round(100 * s)}" for s in full.sparsities[:-1])
     assert f"{shown} and {round(100 * full.sparsities[-1])} %" in text
     assert "_build/learner/notebooks/" in text, "learners open the copies without answers"
+
+
+def test_the_old_name_prune_steps_still_works_with_a_deprecation_message():
+    fast = get_profile("fast")
+    with pytest.warns(DeprecationWarning, match="prune_steps is now called prune_rounds"):
+        assert fast.replace(prune_steps=3).prune_rounds == 3
+    with pytest.warns(DeprecationWarning, match="prune_rounds"):
+        assert parse_setting("prune-steps=2") == ("prune_rounds", 2)
+    assert config_hash(fast.replace(prune_rounds=1), torch.device("cpu")) == HASHES_BEFORE["fast"]
+
+
+def test_a_results_file_written_under_the_old_name_loads_under_the_new():
+    from eelib.results import load_results
+
+    meta = load_results(RESULTS / "full-fashion-mnist.csv").attrs["metadata"]
+    assert "prune_steps" in (RESULTS / "full-fashion-mnist.json").read_text()
+    assert meta["config"]["prune_rounds"] == 1 and "prune_steps" not in meta["config"]
