@@ -40,8 +40,10 @@ lint: $(STAMP) node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# HIDDEN_SEED=n: the hidden cases' seed (default: drawn afresh by each build; kept, private, in
+# _build/grading/grader_reference.json).
 grading: $(STAMP)
-	$(BIN)/python scripts/make_grading.py $(GRADING)
+	$(if $(HIDDEN_SEED),EELIB_HIDDEN_SEED=$(HIDDEN_SEED)) $(BIN)/python scripts/make_grading.py $(GRADING)
 
 student: grading
 

@@ -13,6 +13,7 @@ answers out, and every hidden test's score is then decided here, in nbgrader's o
 
 import copy
 import os
+import re
 import shutil
 import sys
 import uuid
@@ -32,17 +33,43 @@ import sandbox  # noqa: E402 (the grading folder, beside this file)
 
 c = get_config()  # noqa: F821 (traitlets provides get_config in config files)
 
-c.CourseDirectory.root = "_build/grading/nbgrader"
+c.CourseDirectory.root = str(ROOT / "_build" / "grading" / "nbgrader")
 c.CourseDirectory.course_id = "pruning-early-exit-networks"
+# nbgrader's exchange (release and collect between users of one server), which make grading
+# creates; on a JupyterHub, point it at a folder every user can reach (nbgrader's docs).
+c.Exchange.root = str(ROOT / "_build" / "grading" / "nbgrader" / "exchange")
 
 # The student version keeps running top to bottom: an unanswered exercise leaves its answer at
 # None (its graded test cells, tagged raises-exception, fail without stopping "Run all").
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\npass"}
 
-# Remove otter-grader's boundary cells before anything else reads the notebook.
+
+class StudentTestCells(NbGraderPreprocessor):
+    """otter's markup out of nbgrader's student version: each test cell loses its TEST CONFIG
+    header, and a hidden test's cell, left empty once nbgrader removed the hidden test, says
+    what it is. Autograde puts the instructor's cell back before it runs (nbgrader logs that
+    the cell's checksum changed)."""
+
+    def preprocess(self, nb, resources):
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "# BEGIN TEST CONFIG" in cell.source:
+                kept = TEST_CONFIG.sub("", cell.source).strip()
+                cell.source = kept or HIDDEN_NOTE
+        return nb, resources
+
+
+TEST_CONFIG = re.compile(r'""" # BEGIN TEST CONFIG\n.*?"""  # END TEST CONFIG\n*', re.S)
+HIDDEN_NOTE = "# A hidden test: the grader adds it back, runs it and scores it when it grades."
+
+# Remove otter-grader's boundary cells before anything else reads the notebook, and otter's test
+# headers once nbgrader has removed the hidden tests.
+defaults = GenerateAssignment.class_traits()["preprocessors"].default()
+hidden = defaults.index(ClearHiddenTests) + 1
 c.GenerateAssignment.preprocessors = [
     TagRemovePreprocessor,
-    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    *defaults[:hidden],
+    StudentTestCells,
+    *defaults[hidden:],
 ]
 c.TagRemovePreprocessor.enabled = True
 c.TagRemovePreprocessor.remove_cell_tags = ["otter"]
@@ -202,8 +229,10 @@ c.Autograde.autograde_preprocessors = [
     *Autograde.class_traits()["autograde_preprocessors"].default()[1:],
 ]
 
-# Feedback for students: the hidden tests' code is removed (their verdicts stay).
+# Feedback for students: the hidden tests' code and otter's headers are removed (the verdicts
+# stay).
 c.GenerateFeedback.preprocessors = [
     ClearHiddenTests,
+    StudentTestCells,
     *GenerateFeedback.class_traits()["preprocessors"].default(),
 ]

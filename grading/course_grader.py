@@ -51,6 +51,29 @@ class AnswerError(AssertionError):
     """A hidden test's verdict on a wrong, missing or refused answer."""
 
 
+def hidden_seed() -> int:
+    """The seed of this build's hidden cases, which ``make grading`` draws afresh (or takes from
+    ``HIDDEN_SEED=…``) and keeps in :data:`REFERENCE`, beside the capstone's bars.
+
+    The hidden cells it wrote pass the same number to the checks' random inputs and write it
+    out with the answers, so :func:`grade` refuses answers written by another build's hidden
+    tests instead of scoring them 0 without a reason.
+
+    Raises:
+        RuntimeError: no reference file (``make grading`` has not run).
+    """
+    if not REFERENCE.is_file():
+        raise RuntimeError(f"{REFERENCE} does not exist: run make grading first")
+    return int(json.loads(REFERENCE.read_text())["hidden_seed"])
+
+
+def runs(template: tuple[dict, ...], seed: int | None = None) -> list[dict]:
+    """The hidden runs ``template`` with ``"HIDDEN_SEED"`` replaced by ``seed`` (default: this
+    build's, :func:`hidden_seed`)."""
+    seed = hidden_seed() if seed is None else seed
+    return [{k: seed if v == "HIDDEN_SEED" else v for k, v in run.items()} for run in template]
+
+
 def _answered(name: str, value) -> None:
     if value is None:
         raise AnswerError(f"{name}: not answered yet.")
@@ -151,7 +174,7 @@ def _dataset(split: str):
 
 def conv2d_flops(answer: dict) -> None:
     """Exercise 1.1: square and rectangular convolutions, none of which may be run."""
-    for settings in CONV_RUNS:
+    for settings in runs(CONV_RUNS):
         eelib.checks.check_conv2d_flops(exports.replay(answer), **settings, strict=True)
 
 
@@ -197,7 +220,7 @@ def narrow_accuracy_drop(drop, model, narrow) -> None:
 
 def exit_rule(answer: dict) -> None:
     """Exercise 2.1: per-exit thresholds on 3 exits, then on 2 and 7 exits and 3 classes."""
-    for settings in EXIT_RULE_RUNS:
+    for settings in runs(EXIT_RULE_RUNS):
         eelib.checks.check_exit_rule(exports.replay(answer), **settings, strict=True)
 
 
@@ -240,7 +263,7 @@ SPARSITY_3, SWEEP_3 = 0.8, (0.5, 0.7, 0.8, 0.9, 0.95)  # chapter 3's parameters
 
 def layerwise_mask(answer: dict) -> None:
     """Exercise 3.1: five layers, then 1-D weights, sparsity 1 and odd rounding."""
-    for settings in MASK_RUNS:
+    for settings in runs(MASK_RUNS):
         eelib.checks.check_layerwise_mask(exports.replay(answer), **settings, strict=True)
 
 
@@ -572,11 +595,20 @@ def _table(value):
         raise AnswerError(f"not the chapter's table: {type(value).__name__}") from None
 
 
-# the hidden runs of the function exercises: the kernel records the answer's results on these,
-# the grader replays them (each run is keyword arguments of the eelib.checks function)
-CONV_RUNS = ({}, {"square": False})
-EXIT_RULE_RUNS = tuple({"shape": shape} for shape in ((4, 500, 10), (2, 5, 10), (7, 300, 3)))
-MASK_RUNS = ({}, {"cases": [((10,), 0.57), ((100,), 0.135), ((3, 3), 1.0), ((5, 4, 3), 0.25)]})
+# The hidden runs of the function exercises: the kernel records the answer's results on these,
+# the grader replays them (each run is keyword arguments of the eelib.checks function). Their
+# random inputs come from the build's hidden seed: HIDDEN_SEED stands for it (hidden_seed()).
+CONV_RUNS = (
+    {},
+    {"square": False},
+    {"seed": "HIDDEN_SEED"},
+    {"square": False, "seed": "HIDDEN_SEED"},
+)
+EXIT_RULE_RUNS = tuple(
+    {"shape": shape, "seed": "HIDDEN_SEED"} for shape in ((4, 500, 10), (2, 5, 10), (7, 300, 3))
+)
+MASK_CASES = [((10,), 0.57), ((100,), 0.135), ((3, 3), 1.0), ((5, 4, 3), 0.25)]
+MASK_RUNS = ({}, {"seed": "HIDDEN_SEED"}, {"cases": MASK_CASES, "seed": "HIDDEN_SEED"})
 
 
 @dataclass(frozen=True)
@@ -595,8 +627,10 @@ class Test:
     settings: dict = field(default_factory=dict)
 
 
-def _record(answer: str, check: str, runs: tuple) -> str:
-    return f"exports.record({answer}, checks.{check}, {list(runs)!r})"
+def _record(answer: str, check: str, hidden_runs: tuple) -> str:
+    """The expression a hidden cell writes: the answer's results on ``hidden_runs``, whose
+    ``"HIDDEN_SEED"`` ``make grading`` replaces by its build's seed (a number in the cell)."""
+    return f"exports.record({answer}, checks.{check}, {list(hidden_runs)!r})"
 
 
 def _same(*names: str) -> dict[str, str]:
@@ -671,6 +705,10 @@ def _decoded(value):
     return value
 
 
+BUILD = "hidden_seed"
+"""The name under which each hidden cell writes its build's hidden seed beside the answers."""
+
+
 def grade(grade_id: str, folder: str | Path) -> str | None:
     """The verdict of one hidden test on what the submission's kernel wrote to ``folder``.
 
@@ -689,6 +727,13 @@ def grade(grade_id: str, folder: str | Path) -> str | None:
         written = exports.load(folder, grade_id)
     except Exception as error:  # a file that is not plain data
         return f"{grade_id}: its answers could not be read as plain data ({type(error).__name__})"
+    built = (written or {}).pop(BUILD, None)
+    if written is not None and built != hidden_seed():
+        return (
+            f"{grade_id}: written by the hidden tests of another build (hidden seed {built}, this "
+            f"grader's {hidden_seed()}): grade with the nbgrader source or otter zip that the "
+            "make grading beside this grader_reference.json wrote"
+        )
     if written is None or set(written) != set(test.exports):
         return (
             f"{grade_id}: the hidden test wrote no answers (a name it reads is not defined, or "

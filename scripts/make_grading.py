@@ -9,8 +9,14 @@ Usage: ``python scripts/make_grading.py [OUT]`` (default ``_build/grading``). Wr
   with the Gradescope autograder zip;
 - ``OUT/student/``: one folder of nbgrader's student notebooks, for a plain hand-out.
 
-- ``OUT/grader_reference.json``: the capstone's bars (computed here by training the capstone's
-  given network), read by the grader only.
+- ``OUT/grader_reference.json``: the build's hidden seed and the capstone's bars (computed here
+  by training the capstone's given network), read by the grader only.
+
+The hidden cases' random inputs come from a seed drawn afresh by each build (``HIDDEN_SEED=…``,
+the environment variable ``EELIB_HIDDEN_SEED``, sets it instead: ``make grading HIDDEN_SEED=7``),
+so a class's hidden cases are its own, not the public repository's. The chapters' own settings
+(profile, ``SEED``, sparsities) are public: the grader's ``SEED`` must equal every graded
+chapter's, which the build checks.
 
 The course notebooks hold no hidden test: each solution cell names its hidden tests and their
 points in its metadata (``grading.hidden``), and ``graded_copy`` writes them from the grader's
@@ -40,6 +46,7 @@ import json
 import os
 import re
 import runpy
+import secrets
 import shutil
 import subprocess
 import sys
@@ -80,8 +87,9 @@ def copy_eelib(folder: Path) -> None:
     shutil.copytree(ROOT / "eelib", folder / "eelib", ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def write_reference(out: Path) -> Path:
-    """The capstone's bars for this environment's profile (``EELIB_PROFILE``, default fast)."""
+def write_reference(out: Path, seed: int) -> Path:
+    """The build's hidden ``seed`` and the capstone's bars for this environment's profile
+    (``EELIB_PROFILE``, default fast)."""
     import torch
 
     import eelib
@@ -91,19 +99,54 @@ def write_reference(out: Path) -> Path:
     profile = eelib.get_profile(os.environ.get("EELIB_PROFILE", "fast"))
     path = out / REFERENCE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(grader["capstone_bars"](profile), indent=1) + "\n")
+    reference = {"hidden_seed": seed, **grader["capstone_bars"](profile)}
+    path.write_text(json.dumps(reference, indent=1) + "\n")
     return path
 
 
-def hidden_cell(chapter: str, grade_id: str, points: float) -> dict:
-    """The hidden test cell of ``grade_id``: it writes the answers (:data:`course_grader.TESTS`)
-    with ``eelib.exports.save``, compares nothing and hands over (``eelib.exports.hand_over``
-    raises, so a grader that takes the kernel's word scores it 0); nbgrader's and otter's markup
-    around it."""
+def build_seed() -> int:
+    """The hidden cases' seed: ``EELIB_HIDDEN_SEED`` where set, else drawn afresh.
+
+    Raises:
+        SystemExit: ``EELIB_HIDDEN_SEED`` is not a whole number ≥ 0.
+    """
+    given = os.environ.get("EELIB_HIDDEN_SEED", "").strip()
+    if not given:
+        return secrets.randbelow(2**31)
+    if not given.isdigit():
+        sys.exit(f"error: HIDDEN_SEED must be a whole number ≥ 0, got {given!r}")
+    return int(given)
+
+
+def check_seeds(notebooks: list[Path]) -> None:
+    """Every graded chapter's ``SEED`` parameter equals the grader's (``course_grader.SEED``).
+
+    Raises:
+        SystemExit: a chapter sets another seed (the grader would recompute from other data).
+    """
+    want = runpy.run_path(str(GRADER))["SEED"]
+    for nb in notebooks:
+        found = re.search(r'"SEED = (\d+)', nb.read_text())
+        if found and int(found.group(1)) != want:
+            sys.exit(
+                f"error: {nb.name} sets SEED = {found.group(1)}, the grader {want} "
+                "(grading/course_grader.py): the chapters' seed is public; set them equal (the "
+                "hidden cases get a seed of their own: make grading HIDDEN_SEED=…)"
+            )
+
+
+def hidden_cell(chapter: str, grade_id: str, points: float, seed: int) -> dict:
+    """The hidden test cell of ``grade_id``: it writes the answers (:data:`course_grader.TESTS`,
+    the hidden runs drawn with the build's ``seed``) and the build's seed with
+    ``eelib.exports.save``, compares nothing and hands over (``eelib.exports.hand_over`` raises,
+    so a grader that takes the kernel's word scores it 0); nbgrader's and otter's markup around
+    it."""
     test = registry()[grade_id]
+    exported = {k: v.replace("'HIDDEN_SEED'", str(seed)) for k, v in test.exports.items()}
     imports = "from eelib import checks, exports\n"  # what the cell binds itself
-    names = ", ".join(names_read(imports + "\n".join(test.exports.values())))
-    written = "".join(f"        {k}={v},\n" for k, v in test.exports.items())
+    names = ", ".join(names_read(imports + "\n".join(exported.values())))
+    written = "".join(f"        {k}={v},\n" for k, v in exported.items())
+    written += f"        hidden_seed={seed},  # this build's (grader_reference.json)\n"
     source = (
         f'""" # BEGIN TEST CONFIG\npoints: {points:g}\nhidden: true\n"""  # END TEST CONFIG\n\n\n'
         f"# BEGIN HIDDEN TESTS\ndef test_{grade_id}({names}):\n"
@@ -177,14 +220,17 @@ def raw(chapter: str, text: str, index: int) -> dict:
     }
 
 
-def graded_cells(chapter: str, cells: list[dict], reads_results: bool = False) -> list[dict]:
+def graded_cells(
+    chapter: str, cells: list[dict], reads_results: bool = False, seed: int = 0
+) -> list[dict]:
     """The course notebook's cells with both graders' markup written in (``make grading``).
 
     From the course notebook's own structure: an exercise is the Markdown cell before a solution
     cell (its prompt), the solution, and for code the visible checks that follow it. Each gets
     otter's question boundaries (raw cells), its visible checks otter's test form
     (:func:`otter_test`, 0 points), and its hidden tests (:func:`hidden_cell`, from the solution
-    cell's ``grading.hidden``) after them; the first cell is otter's ASSIGNMENT CONFIG.
+    cell's ``grading.hidden``, drawn with the build's hidden ``seed``) after them; the first
+    cell is otter's ASSIGNMENT CONFIG.
     """
     files = "# the committed results travel with the notebook (make grading stages them)\n"
     files += "files:\n  - eelib\n  - results\n"
@@ -198,7 +244,7 @@ def graded_cells(chapter: str, cells: list[dict], reads_results: bool = False) -
 
     def close_tests() -> None:
         nonlocal hidden, in_tests
-        out.extend(hidden_cell(chapter, g, p) for g, p in hidden)
+        out.extend(hidden_cell(chapter, g, p, seed) for g, p in hidden)
         mark("# END TESTS")
         mark("# END QUESTION")
         hidden, in_tests = [], False
@@ -243,17 +289,20 @@ def registry() -> dict:
     return runpy.run_path(str(GRADER))["TESTS"]
 
 
-def graded_form(nb: Path) -> dict:
-    """The course notebook ``nb`` with both graders' markup written in (:func:`graded_cells`)."""
+def graded_form(nb: Path, seed: int = 0) -> dict:
+    """The course notebook ``nb`` with both graders' markup written in (:func:`graded_cells`),
+    the hidden runs drawn with ``seed``."""
     text = nb.read_text()
     notebook = json.loads(text)
-    notebook["cells"] = graded_cells(nb.stem, notebook["cells"], bool(READS_RESULTS.search(text)))
+    reads = bool(READS_RESULTS.search(text))
+    notebook["cells"] = graded_cells(nb.stem, notebook["cells"], reads, seed)
     return notebook
 
 
-def graded_copy(nb: Path, folder: Path) -> Path:
-    """``nb`` copied into ``folder``: both graders' markup written in, ``GRADED_PARAMETERS`` set."""
-    notebook = graded_form(nb)
+def graded_copy(nb: Path, folder: Path, seed: int) -> Path:
+    """``nb`` copied into ``folder``: both graders' markup written in (the hidden runs drawn with
+    ``seed``), ``GRADED_PARAMETERS`` set."""
+    notebook = graded_form(nb, seed)
     for cell in notebook["cells"]:
         if "parameters" not in cell["metadata"].get("tags", []):
             continue
@@ -281,11 +330,12 @@ def run(*command: str | Path, cwd: Path = ROOT) -> None:
         sys.exit(f"error: {' '.join(map(str, command))} failed:\n{done.stdout}{done.stderr}")
 
 
-def build_nbgrader(out: Path, notebooks: list[Path]) -> None:
+def build_nbgrader(out: Path, notebooks: list[Path], seed: int) -> None:
     course = out / "nbgrader"
     shutil.rmtree(course / "source", ignore_errors=True)
+    (course / "exchange").mkdir(parents=True, exist_ok=True)  # nbgrader_config's Exchange.root
     for nb in notebooks:
-        graded_copy(nb, course / "source" / nb.stem)
+        graded_copy(nb, course / "source" / nb.stem, seed)
         copy_eelib(course / "source" / nb.stem)  # the student's eelib: no check decides here
         if READS_RESULTS.search(nb.read_text()):
             copy_results(course / "source" / nb.stem / "results")
@@ -320,7 +370,7 @@ def setup_first(student: Path) -> None:
     student.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-def build_otter(out: Path, notebooks: list[Path]) -> None:
+def build_otter(out: Path, notebooks: list[Path], seed: int) -> None:
     stage = out / "stage"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "notebooks").mkdir(parents=True)
@@ -328,7 +378,7 @@ def build_otter(out: Path, notebooks: list[Path]) -> None:
     copy_eelib(stage / "notebooks")
     copy_results(stage / "notebooks" / "results")
     for nb in notebooks:
-        graded_copy(nb, stage / "notebooks")
+        graded_copy(nb, stage / "notebooks", seed)
         target = out / "otter" / nb.stem
         shutil.rmtree(target, ignore_errors=True)
         run(BIN / "otter", "assign", stage / "notebooks" / nb.name, target)
@@ -343,8 +393,10 @@ def main(out: str = "_build/grading") -> int:
             file=sys.stderr,
         )
         return 2
+    check_seeds(notebooks)
+    seed = build_seed()
     out_dir = (ROOT / out).resolve()
-    write_reference(out_dir)
+    write_reference(out_dir, seed)
     sys.path.insert(0, str(GRADER.parent))
     import sandbox
 
@@ -352,8 +404,8 @@ def main(out: str = "_build/grading") -> int:
     why = sandbox.why_not()
     if why:
         print(sandbox.UNSAFE.format(why=why), file=sys.stderr)
-    build_nbgrader(out_dir, notebooks)
-    build_otter(out_dir, notebooks)
+    build_nbgrader(out_dir, notebooks, seed)
+    build_otter(out_dir, notebooks, seed)
     print(f"wrote {len(notebooks)} assignments to {out}/: nbgrader/release, otter/*/, student/")
     return 0
 

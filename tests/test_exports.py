@@ -1,6 +1,8 @@
 """eelib.exports: a hidden test's answers as plain data, and the grader's verdict on them
 (grading/course_grader.py), with no object of the submission's ever compared."""
 
+import json
+import os
 import pickle
 import runpy
 import subprocess
@@ -18,9 +20,22 @@ from eelib import checks, exports
 ROOT = Path(__file__).resolve().parents[1]
 
 
+HIDDEN = 7  # the hidden seed of the build these tests grade against
+
+
 @pytest.fixture(scope="module")
-def grader():
-    return runpy.run_path(str(ROOT / "grading" / "course_grader.py"))
+def grader(tmp_path_factory):
+    """The grader, with a build's reference file holding the hidden seed :data:`HIDDEN`."""
+    reference = tmp_path_factory.mktemp("build") / "grader_reference.json"
+    reference.write_text(json.dumps({"hidden_seed": HIDDEN}))
+    before = os.environ.get("EELIB_GRADER_REFERENCE")
+    os.environ["EELIB_GRADER_REFERENCE"] = str(reference)
+    try:
+        return runpy.run_path(str(ROOT / "grading" / "course_grader.py"))
+    finally:
+        os.environ.pop("EELIB_GRADER_REFERENCE")
+        if before is not None:
+            os.environ["EELIB_GRADER_REFERENCE"] = before
 
 
 class Anything(float):
@@ -126,18 +141,29 @@ def test_the_grader_decides_from_what_was_written(grader, tmp_path, monkeypatch)
     """Exercise 1.2 on written numbers: right, wrong, refused, missing."""
     monkeypatch.setattr(exports, "FOLDER", tmp_path)
     grade = grader["grade"]
-    exports.save("ex2_width_guess_close", guess=3.9)
+    exports.save("ex2_width_guess_close", guess=3.9, hidden_seed=HIDDEN)
     assert grade("ex2_width_guess_close", tmp_path) is None
-    exports.save("ex2_width_guess_close", guess=2.0)
+    exports.save("ex2_width_guess_close", guess=2.0, hidden_seed=HIDDEN)
     assert "more than 0.3 apart" in grade("ex2_width_guess_close", tmp_path)
-    exports.save("ex2_width_guess_close", guess=Anything(3.9))
+    exports.save("ex2_width_guess_close", guess=Anything(3.9), hidden_seed=HIDDEN)
     assert "could not be graded" in grade("ex2_width_guess_close", tmp_path)
     assert "wrote no answers" in grade("ex2_width_guess_close", tmp_path / "none")
 
 
+def test_answers_written_by_another_builds_hidden_tests_are_refused_with_why(
+    grader, tmp_path, monkeypatch
+):
+    """A submission graded with one build's zip and another build's reference: one line."""
+    monkeypatch.setattr(exports, "FOLDER", tmp_path)
+    exports.save("ex2_width_guess_close", guess=3.9, hidden_seed=HIDDEN + 1)
+    reason = grader["grade"]("ex2_width_guess_close", tmp_path)
+    assert f"hidden seed {HIDDEN + 1}, this grader's {HIDDEN}" in reason
+
+
 def test_the_grader_replays_a_function_and_refuses_a_subclass(grader, tmp_path, monkeypatch):
     monkeypatch.setattr(exports, "FOLDER", tmp_path)
-    runs = grader["EXIT_RULE_RUNS"]
+    runs = grader["runs"](grader["EXIT_RULE_RUNS"])
+    assert {run["seed"] for run in runs} == {HIDDEN}, "the build's hidden seed"
 
     def right(probs, thresholds):
         taus = torch.tensor([*thresholds, 0.0])[:, None]
@@ -148,7 +174,7 @@ def test_the_grader_replays_a_function_and_refuses_a_subclass(grader, tmp_path, 
 
     for answer, verdict in ((right, None), (fake, "Agrees")):
         answer_calls = exports.record(answer, checks.check_exit_rule, runs)
-        exports.save("ex1_exit_rule_any_network", answer=answer_calls)
+        exports.save("ex1_exit_rule_any_network", answer=answer_calls, hidden_seed=HIDDEN)
         reason = grader["grade"]("ex1_exit_rule_any_network", tmp_path)
         assert reason is verdict or verdict in reason
 

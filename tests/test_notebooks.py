@@ -425,3 +425,32 @@ def test_the_quoted_definitions_and_paper_figures_match_eelib():
         assert f"{low}–{high} %" in markdown(stem), stem
     low, high, _ = paper.PARTS["ordered"]
     assert f"{low}–{high} %" in markdown("00_quick_tour")
+
+
+def test_make_grading_refuses_a_chapter_seed_other_than_the_graders(tmp_path):
+    """The chapters' SEED is public: a private copy that changes it gets one line, not 0/6."""
+    other = tmp_path / "06_explorer.ipynb"
+    other.write_text(
+        (ROOT / "notebooks" / "06_explorer.ipynb").read_text().replace('"SEED = 0', '"SEED = 1')
+    )
+    make_grading.check_seeds(GRADED)  # the course as it is
+    with pytest.raises(SystemExit, match="06_explorer.ipynb sets SEED = 1, the grader 0"):
+        make_grading.check_seeds([other])
+
+
+def test_each_build_draws_its_hidden_seed_unless_one_is_given(monkeypatch):
+    monkeypatch.delenv("EELIB_HIDDEN_SEED", raising=False)
+    assert len({make_grading.build_seed() for _ in range(5)}) > 1, "drawn afresh"
+    monkeypatch.setenv("EELIB_HIDDEN_SEED", "42")
+    assert make_grading.build_seed() == 42
+    monkeypatch.setenv("EELIB_HIDDEN_SEED", "-3")
+    with pytest.raises(SystemExit, match="HIDDEN_SEED must be a whole number"):
+        make_grading.build_seed()
+
+
+def test_hidden_runs_carry_the_builds_seed():
+    """The generated hidden cell draws its random cases with the build's seed and writes it."""
+    cells = make_grading.graded_form(GRADED[1], seed=4242)["cells"]
+    hidden = [source(c) for c in cells if "ex1_exit_rule_any_network" in source(c)]
+    assert hidden and "'seed': 4242" in hidden[-1] and "hidden_seed=4242" in hidden[-1]
+    assert "HIDDEN_SEED" not in "".join(source(c) for c in cells)

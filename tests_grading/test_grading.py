@@ -12,7 +12,12 @@ from planted import CASES, LINGERING, PLANTED
 
 GRADERS = ("nbgrader", "otter")
 CHAPTERS = chapters()
-DISHONEST = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "zero" in case]
+DISHONEST = [
+    (c, k)
+    for c, cases in CASES.items()
+    for k, case in cases.items()
+    if "zero" in case or "at_most" in case
+]
 FAULTS = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "fault" in case]
 HONEST = [(c, k) for c, cases in CASES.items() for k, case in cases.items() if "full" in case]
 
@@ -68,11 +73,13 @@ def test_each_planted_wrong_answer_loses_points(graded, grader, chapter):
 @pytest.mark.parametrize("grader", GRADERS)
 def test_answers_without_the_work_earn_nothing(graded, grader, chapter, kind):
     """Typed numbers, a library call for an implement exercise, moved bars, fake masks, a
-    rebound check: 0 on the exercises they target (and nothing lost elsewhere)."""
+    rebound check, a capstone tuned on the split it hands out: 0 on the exercises they target
+    (or no more than ``at_most``: the capstone's "answered" point)."""
     exercises = by_exercise(graded(chapter)[grader][kind], chapter, grader)
-    target = CASES[chapter][kind]["zero"]
-    assert set(target) <= set(exercises), f"{grader}, {chapter}, {kind}: not graded"
-    earned = {e: s for e, s in exercises.items() if e in target and s[0] > 0}
+    case = CASES[chapter][kind]
+    allowed = {**{e: 0 for e in case.get("zero", [])}, **case.get("at_most", {})}
+    assert set(allowed) <= set(exercises), f"{grader}, {chapter}, {kind}: not graded"
+    earned = {e: s for e, s in exercises.items() if e in allowed and s[0] > allowed[e]}
     assert not earned, f"{grader}, {chapter}, {kind}: {earned}"
 
 

@@ -3,24 +3,78 @@ from a fresh clone of the repository (issue: classroom-safe grading).
 
 The clone borrows the course's ``.venv`` (a symlink, its stamp kept fresh), so the page's
 ``make setup`` finds it built instead of installing everything again; every other command runs as
-the page gives it: ``make grading``, nbgrader's autograde, feedback and export of a submission,
-``scripts/grade_otter.py`` on one and ``make clean``.
+the page gives it: ``make grading``, the class list, nbgrader's autograde, feedback and export of
+a submission, ``scripts/grade_otter.py`` on one and ``make clean``. Before ``make clean``, the
+clone's build (its own hidden seed) grades chapter 1's solutions in both graders: full marks.
 """
 
+import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
+from conftest import OUT, autograded_tests, solution_sources, submission
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "book" / "teaching.md"
+CHAPTER = "01_data_and_flops"
 
 
 def commands() -> list[str]:
     """The page's ```bash blocks, in order."""
     return re.findall(r"^```bash\n(.*?)^```", PAGE.read_text(), re.S | re.M)
+
+
+def quoted_log() -> list[str]:
+    """The lines of autograde's output the page quotes (its ```text block after "prints")."""
+    block = re.search(r"it prints these.*?^```text\n(.*?)^```", PAGE.read_text(), re.S | re.M)
+    assert block, "the page quotes what autograde prints"
+    return block.group(1).splitlines()
+
+
+def bash(script: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def grade_solutions(clone: Path, env: dict) -> None:
+    """Chapter 1's solutions, graded with the clone's build in both graders: full marks."""
+    course = clone / "_build" / "grading" / "nbgrader"
+    release = course / "release" / CHAPTER / f"{CHAPTER}.ipynb"
+    submission(
+        release, solution_sources(CHAPTER), course / "submitted" / "sol" / CHAPTER / release.name
+    )
+    otter = clone / "_build" / "grading" / "otter" / CHAPTER
+    work = clone / "submissions-solved" / "sol"
+    submission(otter / "student" / release.name, solution_sources(CHAPTER), work / release.name)
+    zip_file = next((otter / "autograder").glob("*.zip"))
+    grade = [sys.executable, "scripts/grade_otter.py", f"-a={zip_file}", f"-o={work / 's.csv'}"]
+    both = (
+        f"nbgrader autograde {CHAPTER} --student=sol & first=$!\n"
+        f"{' '.join(map(str, grade))} {work / release.name} & second=$!\n"
+        "wait $first\nwait $second"
+    )
+    bash(both, clone, env)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(CHAPTER, CHAPTER, "sol")
+        tests = set(autograded_tests(CHAPTER))
+        scores = {g.name: (g.score, g.max_score) for g in nb.grades if g.name in tests}
+        assert scores and all(got == top for got, top in scores.values()), scores
+    row = pd.read_csv(work / "s.csv").iloc[0]
+    assert row["score"] == row["possible"] > 0, row.to_dict()
 
 
 def test_the_page_gives_the_whole_loop_as_commands():
@@ -34,19 +88,34 @@ def test_every_command_on_the_teaching_page_runs_from_a_fresh_clone(tmp_path):
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     (clone / ".venv").symlink_to(ROOT / ".venv")
     (ROOT / ".venv" / ".installed").touch()  # newer than the clone's requirements: no reinstall
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + "\n".join(commands())],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+    }
+    env.pop("EELIB_HIDDEN_SEED", None)
+    *loop, clean = commands()
+    done = bash("\n".join(loop), clone, env)
+    printed = done.stdout + done.stderr
+    missing = [line for line in quoted_log() if line not in printed]
+    assert not missing, f"the page quotes lines autograde did not print: {missing}"
+    built = clone / "_build" / "grading"
+    assert (built / "nbgrader" / "exchange").is_dir(), "nbgrader's exchange, as the page says"
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{built / 'nbgrader' / 'gradebook.db'}") as gb:
+        ada = gb.find_student("ada")
+        assert (ada.first_name, ada.last_name) == ("Ada", "Lovelace"), "the class list is read"
+    # the private setting: this build drew its own hidden seed, and its solutions get full marks
+    seeds = [
+        json.loads((b / "grader_reference.json").read_text())["hidden_seed"] for b in (built, OUT)
+    ]
+    assert seeds[0] != seeds[1], "each build draws its own hidden seed"
+    grade_solutions(clone, env)
+    bash(clean, clone, env)
     grades = pd.read_csv(clone / "grades.csv")  # a row per assignment and student
     assert set(grades["student_id"]) == {"ada"}, grades
-    assert "01_data_and_flops" in set(grades["assignment"]), grades
+    assert CHAPTER in set(grades["assignment"]), grades
     scores = pd.read_csv(clone / "scores.csv")
     assert list(scores["student"]) == ["ada"] and scores["status"].iloc[0] == "graded", scores
     nbgrader = clone / "_build" / "grading" / "nbgrader"
