@@ -11,7 +11,8 @@ run), ``results`` (the results table), ``evaluation`` (one network's rows of it)
 (frontiers and gaps on a FLOPs grid), ``stats`` (intervals, equivalence tests, verdicts),
 ``claims`` (the paper's claims and their verdicts), ``robustness`` (the robustness cube),
 ``report`` (the referee's report, ``python -m eelib report``), ``paper`` (the paper's and poster's
-figures, quoted), ``plots``, ``checks`` (answer checks for the exercises), ``exports`` (a hidden
+figures, quoted), ``plots``, ``schematics`` (the early-exit network and the two strategies,
+drawn), ``checks`` (answer checks for the exercises), ``exports`` (a hidden
 test's answers as plain data, for the grader), ``grading`` (the graded cells and their points),
 ``widgets`` (the explorer of chapter 6), ``latency`` (measured time per exit), ``structured``
 (channel pruning with Torch-Pruning).
@@ -36,6 +37,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "report",
         "results",
         "robustness",
+        "schematics",
         "stats",
         "widgets",
     ],
