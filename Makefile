@@ -76,7 +76,7 @@ book-student: learner _static/plotly.min.js
 	@echo "Open the student edition: file://$(CURDIR)/$(STUDENT_BOOK)/html/index.html"
 
 # The whole course as one PDF (Jupyter Book's LaTeX builder, XeLaTeX; TeX Live from Debian, see
-# README): after make book it reuses the execution cache, so no notebook runs again. Copied into
+# book/setup.md): after make book it reuses the execution cache, so no notebook runs again. Copied into
 # the HTML book, whose landing page links it.
 PDF := _build/latex/pruning-early-exit-networks.pdf
 pdf: $(STAMP)

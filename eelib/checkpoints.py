@@ -2,7 +2,8 @@
 
 A piece is a trained or pruned network (pruning masks included), the seconds it took and, for a
 recorded network, its rows of the results table. Pieces live under a hash of every setting that
-changes a run's numbers, so a changed setting never reuses an old piece (README, "Profiles").
+changes a run's numbers, so a changed setting never reuses an old piece (``book/setup.md``, "A long
+run's protocol and options").
 :class:`Pieces` does each piece of a run, or restores it, and keeps the recorded rows.
 """
 

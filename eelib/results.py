@@ -166,7 +166,7 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"no results at {path}; make them with `python -m eelib reproduce` (see README)"
+            f"no results at {path}; make them with `python -m eelib reproduce` (see book/setup.md)"
         )
     results = pd.read_csv(path)
     meta = path.with_suffix(".json")

@@ -1,5 +1,5 @@
-"""The conventions every course notebook keeps (the README's "Contributing" section), checked on
-the committed files.
+"""The conventions every course notebook keeps (``CONTRIBUTING.md``, "Before a commit"), checked
+on the committed files.
 
 nbval executes the notebooks (``make test``); these tests read them, and run nothing but the
 statements that build each notebook's networks (under the ``full`` profile, to show that every
@@ -126,15 +126,16 @@ class TestNotebook:
         assert len(ids) == len(set(ids)), "grade_id must be unique within a notebook"
 
 
-def test_the_readme_table_of_notebook_times_is_the_measured_one():
-    """README's table of wall times and peaks is ``benchmarks/notebooks.csv``, row for row."""
-    readme = (ROOT / "README.md").read_text()
+def test_the_benchmarks_table_of_notebook_times_is_the_measured_one():
+    """``benchmarks/README.md``'s table of wall times and peaks is ``benchmarks/notebooks.csv``,
+    row for row."""
+    readme = (ROOT / "benchmarks" / "README.md").read_text()
     rows = re.findall(r"^\| `(\d\d[a-z]?_\w+)` \| ([\d.]+) \| (\d+) \|$", readme, re.M)
     table = {name: (float(wall), int(peak)) for name, wall, peak in rows}
     measured = {
         name: (row["wall time (s)"], row["peak memory (MB)"]) for name, row in MEASURED.iterrows()
     }
-    assert table == measured, "copy benchmarks/notebooks.csv into README's table"
+    assert table == measured, "copy benchmarks/notebooks.csv into benchmarks/README.md's table"
 
 
 def test_every_chapter_has_two_to_four_exercises_with_solutions():
