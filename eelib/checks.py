@@ -265,6 +265,85 @@ def check_layerwise_mask(
     return _report(name, None, "", strict)
 
 
+GLOBAL_CASES = (
+    (((16, 8, 3, 3), (32, 16, 3, 3), (10, 32)), 0.8),
+    (((8, 1, 3, 3), (10, 8)), 0.5),
+    (((4, 4), (6,)), 0.0),
+    (((16, 8, 3, 3), (10, 64), (5, 5)), 0.95),
+)
+"""(weight shapes of one pool, sparsity) of each pool :func:`check_global_mask` tries."""
+
+
+def _pool_masks(weights: list[torch.Tensor], sparsity: float) -> list[torch.Tensor]:
+    """The masks ``torch.nn.utils.prune.global_unstructured`` (L1) gives a pool of weights."""
+    holders = []
+    for weight in weights:
+        holder = nn.Module()
+        holder.weight = nn.Parameter(weight.clone())
+        holders.append(holder)
+    pool = [(holder, "weight") for holder in holders]
+    prune.global_unstructured(pool, pruning_method=prune.L1Unstructured, amount=sparsity)
+    return [holder.weight_mask for holder in holders]
+
+
+def check_global_mask(
+    answer: Callable[[list[torch.Tensor], float], list[torch.Tensor]] | None,
+    *,
+    cases: Sequence[tuple[tuple[tuple[int, ...], ...], float]] = GLOBAL_CASES,
+    seed: int | None = None,
+    strict: bool = False,
+) -> bool:
+    """Check ``answer(weights, sparsity) → masks`` of global magnitude pruning (chapter 3).
+
+    ``weights`` is a list of weight tensors, one pool; the answer returns one mask per tensor, of
+    its shape, 1 where a weight is kept and 0 where it is pruned, removing the
+    ``round(sparsity × total)`` weights of smallest magnitude over the whole pool — one
+    threshold for every layer, as ``torch.nn.utils.prune.global_unstructured`` with
+    ``L1Unstructured`` does (and :func:`eelib.global_magnitude_prune`). Tried on random weights
+    (no ties) scaled like a trained network's layers (by 1/√fan-in, so a ranking per layer gives
+    other masks) for each ``(shapes, sparsity)`` in ``cases`` (default: four pools, sparsities
+    0–0.95); ``seed`` draws other weights (None: the visible check's own; a hidden test passes
+    its build's).
+
+    Returns True when every mask matches; prints the verdict. Raises :class:`AnswerError` with
+    ``strict=True`` for a wrong or missing answer.
+    """
+    name = "global magnitude masks" + ("" if cases == GLOBAL_CASES else " (more pools)")
+    g = torch.Generator().manual_seed(5 if seed is None else seed)
+    try:
+        for shapes, s in cases:
+            weights = [
+                torch.randn(*shape, generator=g) * math.prod(shape[1:] or (1,)) ** -0.5
+                for shape in shapes
+            ]
+            got = _call(answer, [w.clone() for w in weights], s)
+            want = _pool_masks(weights, s)
+            if not isinstance(got, (list, tuple)) or len(got) != len(want):
+                problem = f"for a pool of {len(want)} layers you returned {type(got).__name__}"
+                hint = "return a list with one mask per weight tensor, in the same order."
+                return _report(name, problem, hint, strict)
+            got = [torch.as_tensor(m) for m in got]
+            if any(m.shape != w.shape for m, w in zip(got, want)):
+                problem = "a mask's shape differs from its weight's"
+                return _report(name, problem, "each mask is shaped like its weight.", strict)
+            if not all(torch.equal((m != 0).float(), w) for m, w in zip(got, want)):
+                kept = [round(float((m != 0).float().mean()), 3) for m in got]
+                problem = (
+                    f"at sparsity {s} over layers {list(shapes)} your masks keep the shares "
+                    f"{kept} of each layer, global pruning "
+                    f"{[round(float(w.mean()), 3) for w in want]}"
+                )
+                hint = (
+                    "rank every layer's |w| together: concatenate them (torch.cat), find the "
+                    "k-th smallest with k = round(sparsity × total) (torch.kthvalue), and keep "
+                    "each layer's weights above that one threshold — not a threshold per layer."
+                )
+                return _report(name, problem, hint, strict)
+    except _Unanswered:
+        return _report(name, NOT_ANSWERED, "", strict)
+    return _report(name, None, "", strict)
+
+
 def _is_number(value) -> bool:
     """A real number: Python, NumPy or a one-element real tensor; not a bool."""
     if isinstance(value, torch.Tensor):

@@ -39,13 +39,15 @@ import sandbox  # noqa: E402
 
 
 def questions(chapter: str) -> dict[str, dict[str, float]]:
-    """question → {hidden test grade_id: points}, from the course notebook's solution cells."""
+    """question → {hidden test grade_id: points}, from the course notebook's solution cells (a
+    prediction, graded by hand through its written comparison, has none)."""
     cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
     out = {}
     for cell in cells:
         meta = cell["metadata"]
-        if meta.get("nbgrader", {}).get("solution") and "grading" in meta:
-            out[meta["nbgrader"]["grade_id"]] = meta["grading"]["hidden"]
+        hidden = meta.get("grading", {}).get("hidden")
+        if meta.get("nbgrader", {}).get("solution") and hidden:
+            out[meta["nbgrader"]["grade_id"]] = hidden
     return out
 
 

@@ -138,16 +138,20 @@ def test_hand_over_always_raises():
 
 
 def test_the_grader_decides_from_what_was_written(grader, tmp_path, monkeypatch):
-    """Exercise 1.2 on written numbers: right, wrong, refused, missing."""
+    """Exercise 1.3's saving on written numbers: right, wrong, refused, missing."""
     monkeypatch.setattr(exports, "FOLDER", tmp_path)
-    grade = grader["grade"]
-    exports.save("ex2_width_guess_close", guess=3.9, hidden_seed=HIDDEN)
-    assert grade("ex2_width_guess_close", tmp_path) is None
-    exports.save("ex2_width_guess_close", guess=2.0, hidden_seed=HIDDEN)
-    assert "more than 0.3 apart" in grade("ex2_width_guess_close", tmp_path)
-    exports.save("ex2_width_guess_close", guess=Anything(3.9), hidden_seed=HIDDEN)
-    assert "could not be graded" in grade("ex2_width_guess_close", tmp_path)
-    assert "wrote no answers" in grade("ex2_width_guess_close", tmp_path / "none")
+    grade, test = grader["grade"], "ex3_narrow_saving"
+    fast = eelib.get_profile("fast")
+    half = fast.replace(widths=tuple(w // 2 for w in fast.widths))
+    flops = [eelib.exit_costs(eelib.build_model(p, seed=0), (1, 28, 28))[-1] for p in (fast, half)]
+    right = 1 - (flops[1] / flops[0]).item()
+    exports.save(test, saving=right, hidden_seed=HIDDEN)
+    assert grade(test, tmp_path) is None
+    exports.save(test, saving=flops[1].item() / flops[0].item(), hidden_seed=HIDDEN)
+    assert "not correct yet" in grade(test, tmp_path), "the share kept, not saved"
+    exports.save(test, saving=Anything(right), hidden_seed=HIDDEN)
+    assert "could not be graded" in grade(test, tmp_path)
+    assert "wrote no answers" in grade(test, tmp_path / "none")
 
 
 def test_answers_written_by_another_builds_hidden_tests_are_refused_with_why(
@@ -155,8 +159,8 @@ def test_answers_written_by_another_builds_hidden_tests_are_refused_with_why(
 ):
     """A submission graded with one build's zip and another build's reference: one line."""
     monkeypatch.setattr(exports, "FOLDER", tmp_path)
-    exports.save("ex2_width_guess_close", guess=3.9, hidden_seed=HIDDEN + 1)
-    reason = grader["grade"]("ex2_width_guess_close", tmp_path)
+    exports.save("ex3_narrow_saving", saving=0.7, hidden_seed=HIDDEN + 1)
+    reason = grader["grade"]("ex3_narrow_saving", tmp_path)
     assert f"hidden seed {HIDDEN + 1}, this grader's {HIDDEN}" in reason
 
 

@@ -267,13 +267,28 @@ class TestGradedCells:
                 assert grade_id in tests and points > 0, (path.stem, grade_id)
 
     def test_each_autograded_exercise_has_visible_and_hidden_tests(self, path):
+        """A prediction (``grading.prediction``) has a visible check of its units and no hidden
+        test: the number earns nothing; its written comparison, the next graded Markdown cell,
+        is graded by hand."""
         form = graded_form(path)
         visible = [source(c) for c in form if make_grading.is_check(c)]
-        for cell in cells(path, "code"):
+        all_cells = cells(path)
+        for index, cell in enumerate(all_cells):
             meta = cell["metadata"]
-            if meta.get("nbgrader", {}).get("solution"):
-                answer = meta["nbgrader"]["grade_id"]
-                assert any(f"def test_{answer}" in t for t in visible), f"{path.stem}: {answer}"
+            if cell["cell_type"] != "code" or not meta.get("nbgrader", {}).get("solution"):
+                continue
+            answer = meta["nbgrader"]["grade_id"]
+            assert any(f"def test_{answer}" in t for t in visible), f"{path.stem}: {answer}"
+            if meta.get("grading", {}).get("prediction"):
+                assert "hidden" not in meta["grading"], f"{path.stem}: {answer} earns by a guess"
+                written = [
+                    c["metadata"]["nbgrader"]["grade_id"]
+                    for c in all_cells[index:]
+                    if c["cell_type"] == "markdown"
+                    and c["metadata"].get("nbgrader", {}).get("grade")
+                ]
+                assert written and written[0] == f"{answer}_answer", f"{path.stem}: {answer}"
+            else:
                 assert meta.get("grading", {}).get("hidden"), f"{path.stem}: {answer}"
 
     def test_written_answers_are_graded_by_hand_with_a_rubric(self, path):
