@@ -12,7 +12,8 @@ run), ``results`` (the results table), ``evaluation`` (one network's rows of it)
 ``claims`` (the paper's claims and their verdicts), ``robustness`` (the robustness cube),
 ``report`` (the referee's report, ``python -m eelib report``), ``paper`` (the paper's and poster's
 figures, quoted), ``plots``, ``schematics`` (the early-exit network and the two strategies,
-drawn), ``checks`` (answer checks for the exercises), ``exports`` (a hidden
+drawn), ``checks`` (answer checks for the exercises), ``pruning_checks`` (those of
+chapters 3 and 4), ``verdicts`` (how a check reports), ``exports`` (a hidden
 test's answers as plain data, for the grader), ``grading`` (the graded cells and their points),
 ``widgets`` (the explorer of chapter 6), ``latency`` (measured time per exit), ``structured``
 (channel pruning with Torch-Pruning).

@@ -7,7 +7,7 @@ answer (``None``, a function that returns ``None`` or raises ``NotImplementedErr
 student version's stub does) never raises, so the cells after it still run.
 
 With ``strict=True`` the same check is the body of a graded test cell (nbgrader, otter-grader):
-a wrong or missing answer raises :class:`AnswerError` whose message is the same verdict and hint,
+a wrong or missing answer raises :class:`~eelib.verdicts.AnswerError` whose message is the same verdict and hint,
 and a correct one prints its "correct" line. The book's teaching chapter lists which check grades
 which exercise.
 """
@@ -16,60 +16,28 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.nn.utils import prune
 from torch.utils.flop_counter import FlopCounterMode
 
 from .costs import exit_costs
 from .early_exit import predict_all_exits, tradeoff_curve
 
-NOT_ANSWERED = "not answered yet"
-"""What a check prints for an exercise whose answer is still the stub (``None``)."""
-STUB_HINT = "replace the stub with your code and run the cell again."
-"""The hint that follows :data:`NOT_ANSWERED`."""
-
-
-class AnswerError(AssertionError):
-    """A graded test's verdict on a wrong or missing answer: what is wrong and a hint."""
-
-
-class _Unanswered(Exception):
-    """The answer is missing: the stub is still in place."""
-
-
-def _report(name: str, problem: str | None, hint: str, strict: bool = False) -> bool:
-    """Print the verdict; with ``strict``, raise :class:`AnswerError` instead of a ✘ or … line."""
-    if problem is None:
-        print(f"✔ {name}: correct.")
-        return True
-    if problem == NOT_ANSWERED:
-        message = f"{name}: {NOT_ANSWERED} — {STUB_HINT}"
-        if strict:
-            raise AnswerError(message)
-        print(f"… {message}")
-        return False
-    if strict:
-        raise AnswerError(f"{name}: not correct yet — {problem}. Hint: {hint}")
-    print(f"✘ {name}: not correct yet — {problem}\n  Hint: {hint}")
-    return False
-
-
-def _call(answer: Callable | None, *args):
-    """The answer's value for ``args``; ``_Unanswered`` where it is still a stub."""
-    if answer is None:
-        raise _Unanswered
-    try:
-        value = answer(*args)
-    except NotImplementedError as stub:
-        raise _Unanswered from stub
-    if value is None:
-        raise _Unanswered
-    return value
+# the pruning exercises' checks (chapters 3 and 4) are offered here too, under the name every
+# exercise calls them by: checks.check_layerwise_mask(...)
+from .pruning_checks import GLOBAL_CASES as GLOBAL_CASES
+from .pruning_checks import MASK_CASES as MASK_CASES
+from .pruning_checks import check_global_mask as check_global_mask
+from .pruning_checks import check_layerwise_mask as check_layerwise_mask
+from .pruning_checks import check_ordered_strategy as check_ordered_strategy
+from .verdicts import NOT_ANSWERED, AnswerError
+from .verdicts import Unanswered as _Unanswered
+from .verdicts import call as _call
+from .verdicts import report as _report
 
 
 class _SealedConv2d(nn.Conv2d):
@@ -121,7 +89,7 @@ def check_conv2d_flops(
     ``seed`` draws other convolutions (None: the visible check's own; a hidden test passes its
     build's, see the book's teaching page).
 
-    Returns True when every one matches; prints the verdict. Raises :class:`AnswerError` with
+    Returns True when every one matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
     ``strict=True`` for a wrong or missing answer.
     """
     name = "FLOPs of a convolution" + ("" if square else " (rectangular)")
@@ -179,7 +147,7 @@ def check_exit_rule(
     ``seed`` draws other probabilities (None: the visible check's own; a hidden test passes its
     build's).
 
-    Returns True when every exit matches; prints the verdict. Raises :class:`AnswerError` with
+    Returns True when every exit matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
     ``strict=True`` for a wrong or missing answer.
     """
     name = "the exit rule" + ("" if shape == (4, 500, 10) else f" on probs of shape {shape}")
@@ -211,139 +179,6 @@ def check_exit_rule(
     return _report(name, None, "", strict)
 
 
-MASK_CASES = (
-    ((16, 8, 3, 3), 0.5),
-    ((10, 64), 0.9),
-    ((32, 16, 3, 3), 0.0),
-    ((7, 5), 0.3),
-    ((64, 32, 3, 3), 0.95),
-)
-"""(weight shape, sparsity) of each layer :func:`check_layerwise_mask` tries."""
-
-
-def check_layerwise_mask(
-    answer: Callable[[torch.Tensor, float], torch.Tensor] | None,
-    *,
-    cases: Sequence[tuple[tuple[int, ...], float]] = MASK_CASES,
-    seed: int | None = None,
-    strict: bool = False,
-) -> bool:
-    """Check a function ``answer(weight, sparsity) → mask`` of layer-wise magnitude pruning (chapter 3).
-
-    The mask has ``weight``'s shape, 1 where a weight is kept and 0 where it is pruned; it must
-    remove the ``round(sparsity × weight.numel())`` weights of smallest magnitude, as
-    ``torch.nn.utils.prune.l1_unstructured`` does. Tried on random weights (no ties) of each
-    ``(shape, sparsity)`` in ``cases`` (default: five layers, sparsities 0–0.95); ``seed`` draws
-    other weights (None: the visible check's own; a hidden test passes its build's).
-
-    Returns True when every mask matches; prints the verdict. Raises :class:`AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
-    """
-    name = "layer-wise magnitude mask" + ("" if cases == MASK_CASES else " (more layers)")
-    g = torch.Generator().manual_seed(3 if seed is None else seed)
-    try:
-        for shape, s in cases:
-            weight = torch.randn(*shape, generator=g)
-            got = torch.as_tensor(_call(answer, weight.clone(), s))
-            want = prune.L1Unstructured(amount=s).compute_mask(weight, torch.ones_like(weight))
-            if got.shape != want.shape:
-                problem = f"the mask has shape {tuple(got.shape)}, the weight {shape}"
-                return _report(name, problem, "return a tensor shaped like the weight.", strict)
-            if not torch.equal((got != 0).float(), want):
-                problem = (
-                    f"for a {shape} weight at sparsity {s} your mask keeps "
-                    f"{int((got != 0).sum())} weights (should keep {int(want.sum())}) or keeps "
-                    "the wrong ones"
-                )
-                hint = (
-                    "sort |w|, find the k-th smallest with k = round(sparsity × numel) "
-                    "(torch.kthvalue), keep the weights above it."
-                )
-                return _report(name, problem, hint, strict)
-    except _Unanswered:
-        return _report(name, NOT_ANSWERED, "", strict)
-    return _report(name, None, "", strict)
-
-
-GLOBAL_CASES = (
-    (((16, 8, 3, 3), (32, 16, 3, 3), (10, 32)), 0.8),
-    (((8, 1, 3, 3), (10, 8)), 0.5),
-    (((4, 4), (6,)), 0.0),
-    (((16, 8, 3, 3), (10, 64), (5, 5)), 0.95),
-)
-"""(weight shapes of one pool, sparsity) of each pool :func:`check_global_mask` tries."""
-
-
-def _pool_masks(weights: list[torch.Tensor], sparsity: float) -> list[torch.Tensor]:
-    """The masks ``torch.nn.utils.prune.global_unstructured`` (L1) gives a pool of weights."""
-    holders = []
-    for weight in weights:
-        holder = nn.Module()
-        holder.weight = nn.Parameter(weight.clone())
-        holders.append(holder)
-    pool = [(holder, "weight") for holder in holders]
-    prune.global_unstructured(pool, pruning_method=prune.L1Unstructured, amount=sparsity)
-    return [holder.weight_mask for holder in holders]
-
-
-def check_global_mask(
-    answer: Callable[[list[torch.Tensor], float], list[torch.Tensor]] | None,
-    *,
-    cases: Sequence[tuple[tuple[tuple[int, ...], ...], float]] = GLOBAL_CASES,
-    seed: int | None = None,
-    strict: bool = False,
-) -> bool:
-    """Check ``answer(weights, sparsity) → masks`` of global magnitude pruning (chapter 3).
-
-    ``weights`` is a list of weight tensors, one pool; the answer returns one mask per tensor, of
-    its shape, 1 where a weight is kept and 0 where it is pruned, removing the
-    ``round(sparsity × total)`` weights of smallest magnitude over the whole pool — one
-    threshold for every layer, as ``torch.nn.utils.prune.global_unstructured`` with
-    ``L1Unstructured`` does (and :func:`eelib.global_magnitude_prune`). Tried on random weights
-    (no ties) scaled like a trained network's layers (by 1/√fan-in, so a ranking per layer gives
-    other masks) for each ``(shapes, sparsity)`` in ``cases`` (default: four pools, sparsities
-    0–0.95); ``seed`` draws other weights (None: the visible check's own; a hidden test passes
-    its build's).
-
-    Returns True when every mask matches; prints the verdict. Raises :class:`AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
-    """
-    name = "global magnitude masks" + ("" if cases == GLOBAL_CASES else " (more pools)")
-    g = torch.Generator().manual_seed(5 if seed is None else seed)
-    try:
-        for shapes, s in cases:
-            weights = [
-                torch.randn(*shape, generator=g) * math.prod(shape[1:] or (1,)) ** -0.5
-                for shape in shapes
-            ]
-            got = _call(answer, [w.clone() for w in weights], s)
-            want = _pool_masks(weights, s)
-            if not isinstance(got, (list, tuple)) or len(got) != len(want):
-                problem = f"for a pool of {len(want)} layers you returned {type(got).__name__}"
-                hint = "return a list with one mask per weight tensor, in the same order."
-                return _report(name, problem, hint, strict)
-            got = [torch.as_tensor(m) for m in got]
-            if any(m.shape != w.shape for m, w in zip(got, want)):
-                problem = "a mask's shape differs from its weight's"
-                return _report(name, problem, "each mask is shaped like its weight.", strict)
-            if not all(torch.equal((m != 0).float(), w) for m, w in zip(got, want)):
-                kept = [round(float((m != 0).float().mean()), 3) for m in got]
-                problem = (
-                    f"at sparsity {s} over layers {list(shapes)} your masks keep the shares "
-                    f"{kept} of each layer, global pruning "
-                    f"{[round(float(w.mean()), 3) for w in want]}"
-                )
-                hint = (
-                    "rank every layer's |w| together: concatenate them (torch.cat), find the "
-                    "k-th smallest with k = round(sparsity × total) (torch.kthvalue), and keep "
-                    "each layer's weights above that one threshold — not a threshold per layer."
-                )
-                return _report(name, problem, hint, strict)
-    except _Unanswered:
-        return _report(name, NOT_ANSWERED, "", strict)
-    return _report(name, None, "", strict)
-
-
 def _is_number(value) -> bool:
     """A real number: Python, NumPy or a one-element real tensor; not a bool."""
     if isinstance(value, torch.Tensor):
@@ -366,7 +201,7 @@ def check_prediction(
         guess: the student's number (None: not answered yet).
         measured: the value the code computed.
         tolerance: how far off a guess may be and still count as close, in the same units.
-        strict: raise :class:`AnswerError` for a missing or distant guess (a graded test cell).
+        strict: raise :class:`~eelib.verdicts.AnswerError` for a missing or distant guess (a graded test cell).
 
     Prints the verdict; returns True when ``|guess − measured| ≤ tolerance``.
     """
@@ -410,7 +245,7 @@ def check_number(
         value: the student's answer (None: not answered yet).
         low, high: the range a right answer in the asked units falls in.
         hint: what the units are, e.g. ``"a fraction between 0 and 1, not a percentage"``.
-        strict: raise :class:`AnswerError` instead of printing a ✘ or … line.
+        strict: raise :class:`~eelib.verdicts.AnswerError` instead of printing a ✘ or … line.
 
     Returns True for a number in the range; prints the verdict.
     """
@@ -443,7 +278,7 @@ def check_value(
         expected: the reference, computed from the same data.
         hint: what to look at again when they differ.
         tolerance: for numbers, how far the answer may be from ``expected``.
-        strict: raise :class:`AnswerError` instead of printing a ✘ or … line.
+        strict: raise :class:`~eelib.verdicts.AnswerError` instead of printing a ✘ or … line.
 
     Returns True when they match; prints the verdict.
     """

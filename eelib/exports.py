@@ -132,8 +132,9 @@ def frame(exported: dict) -> pd.DataFrame:
 def digest(value) -> str:
     """A fingerprint of a check's input, equal in the kernel and in the grader's process.
 
-    Tensors by dtype, shape and bytes; modules by class name and settings (a sealed convolution
-    has no data); numbers and containers by their ``repr``.
+    Tensors by dtype, shape and bytes; modules by class name, settings and ``state_dict`` (a
+    sealed convolution's tensors have no data); datasets by their ``data`` and ``targets``;
+    numbers and containers by their ``repr``.
     """
     h = hashlib.sha256()
 
@@ -144,6 +145,13 @@ def digest(value) -> str:
                 h.update(v.detach().cpu().contiguous().numpy().tobytes())
         elif isinstance(v, nn.Module):
             h.update(f"M{type(v).__name__}({v.extra_repr()})".encode())
+            for key, tensor in nn.Module.state_dict(v).items():
+                h.update(key.encode())
+                feed(tensor)
+        elif isinstance(getattr(v, "data", None), torch.Tensor):  # a dataset: images and labels
+            h.update(f"D{type(v).__name__}".encode())
+            feed(v.data)
+            feed(getattr(v, "targets", None))
         elif isinstance(v, (list, tuple)):
             h.update(b"[")
             for item in v:
@@ -175,10 +183,10 @@ def record(answer: Callable | None, check: Callable, settings: Iterable[dict] = 
         return {}
     calls: dict = {}
 
-    def recorder(*args):
-        key = digest(args)
+    def recorder(*args, **kwargs):
+        key = digest([*args, sorted(kwargs.items())] if kwargs else args)
         try:
-            value = answer(*args)
+            value = answer(*args, **kwargs)
         except Exception as error:  # kept, then raised again for the check to see
             calls[key] = {RAISED: [type(error).__name__, str(error)[:500]]}
             raise
@@ -199,8 +207,8 @@ def replay(calls: dict) -> Callable:
     not hold.
     """
 
-    def answer(*args):
-        key = digest(args)
+    def answer(*args, **kwargs):
+        key = digest([*args, sorted(kwargs.items())] if kwargs else args)
         if key not in calls:
             raise LookupError(
                 "the hidden test did not record your function's result for one of the grader's "
