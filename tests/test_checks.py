@@ -229,3 +229,10 @@ def test_a_failing_check_shows_its_verdict_not_a_traceback_in_jupyter():
     assert plain[0].startswith("✘ the exit rule: not answered yet")
     assert len(plain) <= 2 and all(len(line) <= 88 for line in plain)
     assert not any("File" in line or "/" in line for line in plain), "no paths of the machine"
+
+
+def test_a_number_in_range_is_plausible_not_correct(capsys):
+    """check_number cannot know the answer: a wrong number in the right units is not "correct"."""
+    assert checks.check_number("narrow_saving", 0.5, 0, 1, hint="a fraction")
+    printed = capsys.readouterr().out
+    assert "plausible, not checked" in printed and "correct" not in printed.replace("not ", "")
