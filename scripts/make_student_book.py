@@ -3,7 +3,7 @@
 Usage: ``python scripts/make_student_book.py LEARNER SOURCE``: writes to ``SOURCE`` (default
 ``_build/student/source``) the book's configuration, pages and data, with
 
-- the learner's notebooks from ``LEARNER/notebooks`` (``make learner``) in place of the
+- the learner's notebooks from ``LEARNER/myst`` (``make learner``: their MyST kept) in place of the
   instructor notebooks: no solution, model answer, rubric or hidden test;
 - no teaching page: it leaves the table of contents, and the sentences that point to it go;
 - no run's finished pieces (``results/checkpoints``, ignored by git): a long run's pieces take
@@ -62,13 +62,13 @@ def stage(learner: Path, source: Path) -> None:
     intro = source / "book" / "intro.md"
     intro.write_text(without_teaching(intro.read_text()))
     (source / "notebooks").mkdir()
-    for path in sorted((learner / "notebooks").glob("*.ipynb")):
+    for path in sorted((learner / "myst").glob("*.ipynb")):
         (source / "notebooks" / path.name).write_text(without_teaching(path.read_text()))
 
 
 def main(learner: str = "_build/learner", source: str = "_build/student/source") -> int:
-    if not (ROOT / learner / "notebooks").is_dir():
-        print(f"error: no learner's notebooks in {learner}/notebooks (run make learner)")
+    if not (ROOT / learner / "myst").is_dir():
+        print(f"error: no learner's notebooks in {learner}/myst (run make learner)")
         return 2
     stage(ROOT / learner, ROOT / source)
     print(f"staged the student edition in {source}/")

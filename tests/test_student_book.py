@@ -24,8 +24,8 @@ def test_the_student_edition_has_its_own_execution_cache(tmp_path):
     # own setting both editions would share one SQLite file, and `make -j2 book book-student`
     # raced to create its tables ("table settings already exists", CI at stop 28).
     learner = tmp_path / "learner"
-    (learner / "notebooks").mkdir(parents=True)
-    (learner / "notebooks" / "00_x.ipynb").write_text('{"cells": []}')
+    (learner / "myst").mkdir(parents=True)
+    (learner / "myst" / "00_x.ipynb").write_text('{"cells": []}')
     source = tmp_path / "source"
     load_script().stage(learner, source)
     book = yaml.safe_load((ROOT / "_config.yml").read_text())
