@@ -139,12 +139,17 @@ def test_the_benchmarks_table_of_notebook_times_is_the_measured_one():
 
 
 def test_every_chapter_has_two_to_four_exercises_with_solutions():
+    """Counted by exercise number: 3.1 and 3.1 (b), a prediction and its written comparison
+    (``ex2_…`` and ``ex2_…_why_answer``) are parts of one exercise."""
     for path in NOTEBOOKS:
         if path.stem not in UNGRADED:
-            solutions = [
-                c for c in cells(path) if c["metadata"].get("nbgrader", {}).get("solution")
+            ids = [
+                c["metadata"]["nbgrader"]["grade_id"]
+                for c in cells(path)
+                if c["metadata"].get("nbgrader", {}).get("solution")
             ]
-            assert 2 <= len(solutions) <= 4, path.name
+            exercises = {re.match(r"ex\d+|.*", grade_id)[0] for grade_id in ids}
+            assert 2 <= len(exercises) <= 4, (path.name, sorted(exercises))
 
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -287,9 +292,15 @@ class TestGradedCells:
                     if c["cell_type"] == "markdown"
                     and c["metadata"].get("nbgrader", {}).get("grade")
                 ]
-                assert written and written[0] == f"{answer}_answer", f"{path.stem}: {answer}"
+                assert written and written[0] == f"{answer}_why_answer", f"{path.stem}: {answer}"
             else:
                 assert meta.get("grading", {}).get("hidden"), f"{path.stem}: {answer}"
+
+    def test_otter_question_names_are_unique(self, path):
+        """A written comparison (``…_why_answer``) is a question of its own, beside its guess."""
+        raw = [source(c) for c in graded_form(path) if c["cell_type"] == "raw"]
+        names = re.findall(r"^name: (\S+)$", "\n".join(raw[1:]), re.M)
+        assert len(names) == len(set(names)), f"{path.stem}: {names}"
 
     def test_written_answers_are_graded_by_hand_with_a_rubric(self, path):
         for cell in cells(path, "markdown"):

@@ -14,8 +14,6 @@ PLANTED = {
     h_out = (height + 2 * conv.padding[0] - k_h) // conv.stride[0] + 1
     w_out = (width + 2 * conv.padding[1] - k_w) // conv.stride[1] + 1
     return conv.out_channels * h_out * w_out * conv.in_channels * k_h * k_w""",
-        # every stage doubles, so "the FLOPs double"
-        "ex2_width_guess": "width_guess = 2.0",
         # the share kept instead of the share saved, and points instead of a fraction
         "ex3_narrow": """narrow = eelib.build_model(
     profile.replace(widths=tuple(w // 2 for w in profile.widths)), seed=SEED
@@ -30,8 +28,6 @@ narrow_accuracy_drop = 3.0""",
     confident = probs[:-1].max(dim=2).values > taus
     last = torch.ones_like(confident[:1])
     return torch.cat([confident, last]).int().argmax(dim=0)""",
-        # the final exit's accuracy, not the first exit's
-        "ex2_tau_zero": "tau_zero_guess = 100 * exit_acc[-1].item()",
         # the share of FLOPs kept, not saved
         "ex3_tau_1pt": """good_enough = curve[curve["accuracy"] >= final_acc - 0.01]
 cheapest = good_enough.loc[good_enough["flops"].idxmin()]
@@ -44,8 +40,14 @@ tau_1pt, saving_1pt = cheapest["threshold"], cheapest["flops"] / costs[-1].item(
     if k == 0:
         return torch.ones_like(weight)
     return (weight > weight.flatten().kthvalue(k).values).to(weight.dtype)""",
-        # a percentage where a fraction is asked
-        "ex2_final_sparsity": "final_guess = 80",
+        # a threshold per layer where one threshold over the pool is asked
+        "ex1b_global_mask": """def global_mask(weights, sparsity):
+    masks = []
+    for w in weights:
+        k = round(sparsity * w.numel())
+        cut = w.abs().flatten().kthvalue(k).values if k else -1.0
+        masks.append((w.abs() > cut).to(w.dtype))
+    return masks""",
         # one epoch of fine-tuning, not len(SWEEP)
         "ex3_budget": """long_run = copy.deepcopy(base)
 eelib.global_magnitude_prune(long_run, SWEEP[-1], scope="base")
@@ -55,8 +57,18 @@ eelib.train(
 one_shot_long = accuracy(long_run)""",
     },
     "04_pruning_early_exit_networks": {
-        # "a heads-only epoch costs half": forgets that the backward pass is gone too
-        "ex1_heads_epoch": "heads_epoch_guess = 0.5",
+        # the base not frozen: the heads trained and fine-tuned with scope="all"
+        "ex4_ordered": """def ordered_strategy(model, train_set, sparsity, rounds, seed, **train_kwargs):
+    targets = eelib.sparsity_schedule(sparsity, rounds)
+    for t, target in enumerate(targets):
+        eelib.global_magnitude_prune(model, target, scope="base")
+        eelib.train(model, train_set, 1, scope="base", seed=seed + t, **train_kwargs)
+    eelib.train(model, train_set, 1, scope="all", seed=seed + rounds, **train_kwargs)
+    for t, target in enumerate(targets):
+        eelib.global_magnitude_prune(model, target, scope="exits")
+        tuned = seed + rounds + 1 + t
+        eelib.train(model, train_set, 1, scope="all", seed=tuned, **train_kwargs)
+    return model""",
         # layer-wise where global is asked: every layer keeps 1-2 %, nothing collapses
         "ex2_collapse": """from torch.nn.utils import prune
 
@@ -91,10 +103,6 @@ at = [eelib.widgets.operating_point(c, 0.9)["accuracy"] for c in (one, two)]
 gap_at_equal_flops = 100 * (at[0] - at[1])""",
     },
     "07_beyond_the_paper": {
-        # the FLOPs ratio, as if time followed FLOPs at batch 1
-        "ex1_batch1_speedup": (
-            'speedup_guess = speedups.loc["structured 50 % channels, final exit", "FLOPs ÷"]'
-        ),
         # the ratio upside down: more threads ÷ 1 thread
         "ex2_threads": """threads_more = max(2, torch.get_num_threads())
 one_thread = latency[latency["variant"] == "dense"]
