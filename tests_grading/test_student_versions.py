@@ -27,6 +27,7 @@ def test_graders_build_the_student_versions_without_answers(chapter):
     for student in (nbgrader, otter):
         text = text_of(student)
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, student
+        assert "TEST CONFIG" not in text, f"{student}: otter's markup in a student's copy"
         assert "**Rubric.**" not in text and not cells(student, "raw"), student
         assert "course_grader" not in text, student
     release = OUT / "nbgrader" / "release" / chapter

@@ -47,6 +47,24 @@ def bash(script: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return done
 
 
+def test_the_private_copy_steps_run_as_written(tmp_path):
+    """The page's private copy (its ```text block: mirror clone, push --mirror, clone), with a
+    local bare repository standing in for the course's address and the teacher's host."""
+    block = re.search(r"keep a private copy.*?^```text\n(.*?)^```", PAGE.read_text(), re.S | re.M)
+    assert block, "the page gives the private copy's commands"
+    private = tmp_path / "private-course.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(private)], check=True)
+    script = re.sub(r"https://github\.com/\S+\.git", str(ROOT), block.group(1))
+    script = script.replace("git@github.com:YOU/private-course.git", str(private))
+    bash(script, tmp_path, dict(os.environ))
+    clone = tmp_path / "private-course"
+    assert (clone / "book" / "teaching.md").is_file(), "the private clone has the course"
+    head = subprocess.run(
+        ["git", "-C", str(clone), "log", "-1", "--format=%H"], capture_output=True, text=True
+    )
+    assert head.stdout.strip(), "its history came along"
+
+
 def test_the_page_gives_the_whole_loop_as_commands():
     script = "\n".join(commands())
     for step in ("make grading", "nbgrader autograde", "grade_otter.py", "make clean"):
