@@ -60,7 +60,15 @@ PLOTLY_JS = $(shell $(BIN)/python -c "import plotly, pathlib; print(pathlib.Path
 _static/plotly.min.js: $(STAMP)
 	mkdir -p _static && cp "$(PLOTLY_JS)" $@
 
-book: learner _static/plotly.min.js
+# MathJax from the npm registry (package.json), served from the book's _static folder, so the
+# book's formulas render offline (mathjax_path in _config.yml): the TeX-to-HTML component, its
+# fonts, and the parts it loads on demand (TeX extensions, the accessibility explorer, the menu).
+MATHJAX_PARTS := tex-chtml.js output/chtml/fonts/woff-v2 a11y input/tex/extensions ui
+_static/mathjax/tex-chtml.js: node_modules/.package-lock.json
+	rm -rf _static/mathjax && mkdir -p _static/mathjax
+	cd node_modules/mathjax/es5 && cp -r --parents $(MATHJAX_PARTS) $(CURDIR)/_static/mathjax/
+
+book: learner _static/plotly.min.js _static/mathjax/tex-chtml.js
 	$(BIN)/jupyter-book build . $(BOOKFLAGS)
 	cp $(LEARNER)/notebooks/*.ipynb _build/html/_sources/notebooks/
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
@@ -69,7 +77,7 @@ learner: $(STAMP)
 	$(BIN)/python scripts/make_learner.py $(LEARNER)
 
 # The student edition: the learner's notebooks, no teaching page; its HTML in _build/student/html.
-book-student: learner _static/plotly.min.js
+book-student: learner _static/plotly.min.js _static/mathjax/tex-chtml.js
 	$(BIN)/python scripts/make_student_book.py $(LEARNER) $(STUDENT_BOOK)/source
 	$(BIN)/jupyter-book build $(STUDENT_BOOK)/source $(BOOKFLAGS)
 	rm -rf $(STUDENT_BOOK)/html && mv $(STUDENT_BOOK)/source/_build/html $(STUDENT_BOOK)/html
@@ -93,7 +101,7 @@ check-book: $(STAMP) node_modules/.package-lock.json
 # submitted/, autograded/ and feedback/ folders (book/teaching.md says so).
 KEEP := gradebook.db submitted autograded feedback
 clean:
-	rm -f _static/plotly.min.js
+	rm -rf _static/plotly.min.js _static/mathjax
 	test ! -d _build || find _build -mindepth 1 -maxdepth 1 ! -name grading -exec rm -rf {} +
 	test ! -d $(GRADING) || find $(GRADING) -mindepth 1 -maxdepth 1 ! -name nbgrader -exec rm -rf {} +
 	test ! -d $(GRADING)/nbgrader || find $(GRADING)/nbgrader -mindepth 1 -maxdepth 1 \

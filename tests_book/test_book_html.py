@@ -137,3 +137,11 @@ def test_the_course_map_gives_each_chapter_its_measured_time():
     for row in rows:
         assert re.fullmatch(r"\d+ s", row.find_all("td")[-1].get_text(strip=True)), row
     assert "Status" not in soup.get_text(), "no second, technical table"
+
+
+def test_math_renders_offline():
+    """MathJax comes from the book's own _static folder (npm), never from a CDN."""
+    page = (HTML / "notebooks" / "02_early_exits.html").read_text()
+    assert "_static/mathjax/tex-chtml.js" in page, "the local MathJax"
+    assert "cdn.jsdelivr.net/npm/mathjax" not in page
+    assert (HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
