@@ -39,7 +39,7 @@ COLLAPSED = 0.99
 
 RENAMED_SETTINGS = {"prune_steps": "prune_rounds"}
 """Old names of profile settings and their names now: results files written under an old name
-load under the new one (:func:`load_results`); :meth:`eelib.Profile.replace` and ``--set``
+load under the new one (:func:`load_results`); :meth:`eelib.profiles.Profile.replace` and ``--set``
 take the old one with a DeprecationWarning; :func:`eelib.checkpoints.config_hash` hashes under
 the old one, so the checkpoints of earlier runs stay theirs."""
 

@@ -5,7 +5,8 @@ Usage: ``python scripts/make_student_book.py LEARNER SOURCE``: writes to ``SOURC
 
 - the learner's notebooks from ``LEARNER/myst`` (``make learner``: their MyST kept) in place of the
   instructor notebooks: no solution, model answer, rubric or hidden test;
-- no teaching page: it leaves the table of contents, and the sentences that point to it go;
+- no teaching page: it leaves the table of contents, and the sentences that point to it go,
+  from every page and notebook;
 - no run's finished pieces (``results/checkpoints``, ignored by git): a long run's pieces take
   hundreds of MB, and a run in progress writes them while the book is staged;
 - its own execution cache, ``SOURCE/_build/.jupyter_cache``: Jupyter Book resolves the
@@ -59,8 +60,8 @@ def stage(learner: Path, source: Path) -> None:
         part["chapters"] = [c for c in part["chapters"] if c["file"] != "book/teaching"]
     toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
     (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
-    intro = source / "book" / "intro.md"
-    intro.write_text(without_teaching(intro.read_text()))
+    for page in sorted((source / "book").glob("*.md")):  # the landing page, setup, references
+        page.write_text(without_teaching(page.read_text()))
     (source / "notebooks").mkdir()
     for path in sorted((learner / "myst").glob("*.ipynb")):
         (source / "notebooks" / path.name).write_text(without_teaching(path.read_text()))

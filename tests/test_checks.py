@@ -226,7 +226,7 @@ def test_a_failing_check_shows_its_verdict_not_a_traceback_in_jupyter():
         checks.check_exit_rule(None, strict=True)
     lines = caught.value._render_traceback_()
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
-    assert plain[0].startswith("✘ the exit rule: not answered yet")
+    assert plain[0].startswith("AnswerError: the exit rule: not answered yet")
     assert len(plain) <= 2 and all(len(line) <= 88 for line in plain)
     assert not any("File" in line or "/" in line for line in plain), "no paths of the machine"
 
