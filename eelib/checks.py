@@ -89,8 +89,8 @@ def check_conv2d_flops(
     ``seed`` draws other convolutions (None: the visible check's own; a hidden test passes its
     build's, see the book's teaching page).
 
-    Returns True when every one matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
+    Returns True when every one matches; prints the verdict. With ``strict=True`` a wrong or
+    missing answer raises :class:`~eelib.verdicts.AnswerError`.
     """
     name = "FLOPs of a convolution" + ("" if square else " (rectangular)")
     try:
@@ -147,8 +147,8 @@ def check_exit_rule(
     ``seed`` draws other probabilities (None: the visible check's own; a hidden test passes its
     build's).
 
-    Returns True when every exit matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
+    Returns True when every exit matches; prints the verdict. With ``strict=True`` a wrong or
+    missing answer raises :class:`~eelib.verdicts.AnswerError`.
     """
     name = "the exit rule" + ("" if shape == (4, 500, 10) else f" on probs of shape {shape}")
     probs = _random_probs(2 if seed is None else seed, shape)

@@ -45,8 +45,8 @@ def check_layerwise_mask(
     ``(shape, sparsity)`` in ``cases`` (default: five layers, sparsities 0–0.95); ``seed`` draws
     other weights (None: the visible check's own; a hidden test passes its build's).
 
-    Returns True when every mask matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
+    Returns True when every mask matches; prints the verdict. With ``strict=True`` a wrong or
+    missing answer raises :class:`~eelib.verdicts.AnswerError`.
     """
     name = "layer-wise magnitude mask" + ("" if cases == MASK_CASES else " (more layers)")
     g = torch.Generator().manual_seed(3 if seed is None else seed)
@@ -114,8 +114,8 @@ def check_global_mask(
     0–0.95); ``seed`` draws other weights (None: the visible check's own; a hidden test passes
     its build's).
 
-    Returns True when every mask matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
+    Returns True when every mask matches; prints the verdict. With ``strict=True`` a wrong or
+    missing answer raises :class:`~eelib.verdicts.AnswerError`.
     """
     name = "global magnitude masks" + ("" if cases == GLOBAL_CASES else " (more pools)")
     g = torch.Generator().manual_seed(5 if seed is None else seed)
@@ -193,8 +193,8 @@ def check_ordered_strategy(
     pool ``"exits"``, fine-tune ``"exits"`` one epoch with seed ``seed + rounds + 1 + t``).
     ``seed`` draws another network and other images (None: the visible check's own).
 
-    Returns True when every run matches; prints the verdict. Raises :class:`~eelib.verdicts.AnswerError` with
-    ``strict=True`` for a wrong or missing answer.
+    Returns True when every run matches; prints the verdict. With ``strict=True`` a wrong or
+    missing answer raises :class:`~eelib.verdicts.AnswerError`.
     """
     from .pruning import part_sparsity, prune_ordered
 
