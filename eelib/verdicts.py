@@ -7,7 +7,6 @@ the course speaks with one voice (book, the teaching page).
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 
 NOT_ANSWERED = "not answered yet"
@@ -19,15 +18,14 @@ STUB_HINT = "replace the stub with your code and run the cell again."
 class AnswerError(AssertionError):
     """A graded test's verdict on a wrong or missing answer: what is wrong and a hint.
 
-    In Jupyter it shows as the verdict alone (``AnswerError: …``, the last line of a traceback, so
-    the book's traceback highlighting reads it), wrapped to the book's 88 columns, not as a
-    traceback through the check's code (IPython's ``_render_traceback_``): a failing visible
+    In Jupyter it shows as the verdict alone, one line (``AnswerError: …``, the last line of a
+    traceback, which the book's highlighting reads; JupyterLab and the book's CSS wrap it), not
+    as a traceback through the check's code (IPython's ``_render_traceback_``): a failing visible
     test reads as the friendly check does, in the learner's notebooks and the student edition.
     """
 
     def _render_traceback_(self) -> list[str]:
-        lines = textwrap.wrap(f"AnswerError: {self}", 88, subsequent_indent="    ")
-        return [f"\x1b[31m{line}\x1b[0m" for line in lines]  # red, as an error reads
+        return [f"\x1b[31mAnswerError\x1b[0m: {self}"]  # the error's name in red
 
 
 class Unanswered(Exception):
