@@ -97,6 +97,7 @@ INVENTORIES = {
             },
             "py:exception": {
                 "AssertionError": "library/exceptions.html#AssertionError",
+                "Exception": "library/exceptions.html#Exception",
             },
         },
     ),
