@@ -16,6 +16,10 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from .data import ImageDataset
+from .profiles import build_model, get_profile
+from .pruning import part_sparsity, prune_ordered
+from .training import train
 from .verdicts import NOT_ANSWERED, Unanswered
 from .verdicts import call as _call
 from .verdicts import report as _report
@@ -159,10 +163,6 @@ ORDERED_CASES = ((0.6, 2), (0.8, 1))
 
 def _tiny_study(seed: int):
     """A small early-exit CNN whose base network is trained, and its 64 random training images."""
-    from .data import ImageDataset
-    from .profiles import build_model, get_profile
-    from .training import train
-
     g = torch.Generator().manual_seed(seed)
     pixels = torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=g)
     labels = torch.randint(0, 10, (64,), generator=g)
@@ -196,8 +196,6 @@ def check_ordered_strategy(
     Returns True when every run matches; prints the verdict. With ``strict=True`` a wrong or
     missing answer raises :class:`~eelib.verdicts.AnswerError`.
     """
-    from .pruning import part_sparsity, prune_ordered
-
     name = "the ordered strategy"
     base, images = _tiny_study(7 if seed is None else seed)
     try:

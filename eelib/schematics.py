@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .costs import exit_costs
+from .costs import compute_budget, exit_costs
 from .models import EarlyExitNetwork
-from .profiles import Profile
+from .plots import _pyplot
+from .profiles import Profile, build_model, validate
 
 # one colour per part of the network, shared by both schematics
 COLOURS = {"base": "#4c72b0", "exits": "#dd8452", "all": "#8172b3"}
@@ -114,9 +115,6 @@ def phases(profile: Profile, input_shape: tuple[int, int, int]) -> dict[str, lis
     (``train_epochs`` where unset) and prunes the heads' pool in as many rounds. A pruning step
     is drawn as a quarter of an epoch.
     """
-    from .costs import compute_budget
-    from .profiles import build_model, validate
-
     joint = profile.joint_epochs
     if joint is None:
         joint, _ = compute_budget(validate(profile), build_model(profile, seed=0), input_shape, 1)
@@ -158,9 +156,3 @@ def draw_strategies(profile: Profile, input_shape: tuple[int, int, int]):
     ax.legend(handles=legend, title="trained and pruned", loc="upper right", fontsize=9)
     ax.grid(False)
     return fig
-
-
-def _pyplot():
-    import matplotlib.pyplot as plt
-
-    return plt

@@ -676,10 +676,10 @@ def grade(grade_id: str, folder: str | Path) -> str | None:
     except Exception as error:  # a file that is not plain data
         return f"{grade_id}: its answers could not be read as plain data ({type(error).__name__})"
     built = (written or {}).pop(BUILD, None)
-    if written is not None and built != hidden_seed():
+    if written is not None and built != (mine := hidden_seed()):
         return (
             f"{grade_id}: written by the hidden tests of another build (hidden seed {built}, this "
-            f"grader's {hidden_seed()}): grade with the nbgrader source or otter zip that the "
+            f"grader's {mine}): grade with the nbgrader source or otter zip that the "
             "make grading beside this grader_reference.json wrote"
         )
     if written is None or set(written) != set(test.exports):

@@ -95,11 +95,10 @@ def write_reference(out: Path, seed: int) -> Path:
     import eelib
 
     torch.manual_seed(0)
-    grader = runpy.run_path(str(GRADER))
     profile = eelib.get_profile(os.environ.get("EELIB_PROFILE", "fast"))
     path = out / REFERENCE
     path.parent.mkdir(parents=True, exist_ok=True)
-    reference = {"hidden_seed": seed, **grader["capstone_bars"](profile)}
+    reference = {"hidden_seed": seed, **grader()["capstone_bars"](profile)}
     path.write_text(json.dumps(reference, indent=1) + "\n")
     return path
 
@@ -124,7 +123,7 @@ def check_seeds(notebooks: list[Path]) -> None:
     Raises:
         SystemExit: a chapter sets another seed (the grader would recompute from other data).
     """
-    want = runpy.run_path(str(GRADER))["SEED"]
+    want = grader()["SEED"]
     for nb in notebooks:
         found = re.search(r'"SEED = (\d+)', nb.read_text())
         if found and int(found.group(1)) != want:
@@ -284,9 +283,14 @@ def graded_cells(
 
 
 @functools.cache
+def grader() -> dict:
+    """grading/course_grader.py's names, loaded once (its registry, ``SEED``, the capstone's bars)."""
+    return runpy.run_path(str(GRADER))
+
+
 def registry() -> dict:
-    """The grader's :data:`TESTS` (grading/course_grader.py), loaded once."""
-    return runpy.run_path(str(GRADER))["TESTS"]
+    """The grader's :data:`TESTS` (grading/course_grader.py)."""
+    return grader()["TESTS"]
 
 
 def graded_form(nb: Path, seed: int = 0) -> dict:

@@ -18,6 +18,7 @@ book builds from (``make book-student``). The instructor notebooks are not chang
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -90,8 +91,8 @@ def plain_markdown(text: str) -> str:
     return ROLE.sub(_role, ADMONITION.sub(_quote, text))
 
 
-def learner(path: Path, plain: bool = True) -> nbformat.NotebookNode:
-    """The learner's version of one course notebook (its Markdown plain unless ``plain=False``)."""
+def learner(path: Path) -> nbformat.NotebookNode:
+    """The learner's version of one course notebook, its MyST kept (see :func:`plain`)."""
     nb = nbformat.read(path, as_version=4)
     resources = {"language": "python"}
     stub = {"python": "# YOUR CODE HERE\npass"}
@@ -99,18 +100,27 @@ def learner(path: Path, plain: bool = True) -> nbformat.NotebookNode:
     for cell in nb.cells:
         cell.metadata.pop("nbgrader", None)
         cell.metadata.pop("grading", None)
-        if plain and cell.cell_type == "markdown":
+    return nb
+
+
+def plain(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a learner's notebook with its Markdown in plain Markdown (:func:`plain_markdown`)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
             cell.source = plain_markdown(cell.source)
     return nb
 
 
 def main(out: str = "_build/learner") -> int:
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for name, plain in (("notebooks", True), ("myst", False)):
-        folder = ROOT / out / name
+    folders = {name: ROOT / out / name for name in ("notebooks", "myst")}
+    for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
-        for path in paths:
-            nbformat.write(learner(path, plain), folder / path.name)
+    for path in paths:
+        nb = learner(path)
+        nbformat.write(nb, folders["myst"] / path.name)
+        nbformat.write(plain(nb), folders["notebooks"] / path.name)
     print(f"wrote {len(paths)} learner's notebooks to {out}/notebooks/ (and, MyST kept, myst/)")
     return 0
 
