@@ -76,11 +76,7 @@ def test_every_command_on_the_teaching_page_runs_from_a_fresh_clone(tmp_path):
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     (clone / ".venv").symlink_to(ROOT / ".venv")
     (ROOT / ".venv" / ".installed").touch()  # newer than the clone's requirements: no reinstall
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-    }
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("EELIB_HIDDEN_SEED", None)
     *loop, clean = commands()
     done = bash("\n".join(loop), clone, env)
